@@ -1,0 +1,85 @@
+# Thin wrapper over Meson for the README commands.
+#   make demo    install what is needed, build, sync a throwaway Dovecot into a Maildir
+#   make check   install what is needed, build (plain, ASan+UBSan, TSan) and run every test
+# The program is left at build/offlineimap.
+
+PACKAGES = gcc make meson ninja-build pkg-config libssl-dev openssl libsqlite3-dev \
+           sqlite3 zlib1g-dev libpcre2-dev libncurses-dev python3 python3-dev \
+           python3-pytest libsasl2-dev libcurl4-openssl-dev dovecot-imapd isync \
+           offlineimap3 clang libclang-rt-14-dev valgrind tmux procps
+
+MESON_OPTS ?=
+BUILD ?= build
+PYTEST ?= /usr/bin/python3 -m pytest
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build demo check unit integ asan tsan install fuzz fuzz-build \
+        bench clean format
+
+all: build
+
+# Installs only what is missing, so a second run costs a dpkg query.
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: deps build
+	/usr/bin/python3 scripts/demo.py --binary $(BUILD)/offlineimap
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+integ: build
+	OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q tests/integ
+
+asan:
+	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-asan
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	  meson test -C build-asan --suite unit --print-errorlogs
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q tests/integ
+
+tsan:
+	@[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
+	ninja -C build-tsan
+	TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite unit --print-errorlogs
+	TSAN_OPTIONS=halt_on_error=1 OIMAP_BINARY=$(CURDIR)/build-tsan/offlineimap \
+	  OIMAP_SANITIZER=tsan $(PYTEST) -q tests/integ -m threads
+
+check: deps build unit integ asan tsan
+	@echo "All tests passed."
+
+install: build
+	meson install -C $(BUILD)
+
+fuzz-build:
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-fuzz
+
+# FUZZ_SECONDS per target (default 60).
+fuzz: deps fuzz-build
+	/usr/bin/python3 scripts/fuzz.py --build build-fuzz --seconds $${FUZZ_SECONDS:-60}
+
+bench: deps build
+	/usr/bin/python3 bench/bench.py --binary $(BUILD)/offlineimap $(BENCH_ARGS)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'fuzz/*.c')
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

@@ -1,0 +1,186 @@
+/*
+ * store: the repository interface the sync engine sees.
+ *
+ * A store is one side of an account: an IMAP server or a Maildir tree (later
+ * Gmail variants).  The sync engine includes this header and nothing from
+ * imap/ or the Maildir code, so any pair of stores can be synced.
+ *
+ * Ownership and threads: a struct store belongs to one account.  Folder
+ * handles (struct store_folder) are opened and used by one thread at a time;
+ * different folders of one store may be used from different threads at once
+ * (the IMAP store hands each open folder its own connection from a pool of
+ * maxconnections).
+ *
+ * Messages cross stores in wire form: CRLF line endings, exact bytes.  The
+ * Maildir store converts CRLF to LF when writing and LF to CRLF when reading;
+ * it reports the wire size (file size plus one per bare LF) before sending.
+ *
+ * Errors: every call returns false and fills an err whose scope says what is
+ * spoiled (ERR_MSG: that message only; ERR_FOLDER: this folder; ERR_REPO: the
+ * whole store).
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include "base/err.h"
+#include "store/flags.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct store_folder;
+
+/* A folder as a store lists it. */
+struct store_folder_entry {
+    char *name;     /* native name, with the store's own separator */
+    bool noselect;  /* exists only as a parent */
+};
+
+struct store_folder_list {
+    struct store_folder_entry *v;
+    size_t n;
+    size_t cap;
+    char sep; /* the store's hierarchy separator, '\0' if flat */
+};
+
+void store_folder_list_free(struct store_folder_list *l);
+
+/* State of an open folder. */
+struct store_folder_info {
+    uint32_t uidvalidity;    /* 0 if the store has none (Maildir) */
+    uint32_t uidnext;        /* 0 if unknown */
+    uint64_t highestmodseq;  /* 0 if unknown or no CONDSTORE */
+    uint32_t exists;         /* message count; 0 if unknown */
+    bool readonly;           /* the folder cannot be changed (EXAMINE, READ-ONLY) */
+};
+
+/*
+ * One message as listed.  uid is the remote UID the message is known by: the
+ * IMAP UID, or for Maildir the U= number in the file name (0 for a message
+ * the store has not seen synced yet, e.g. a file dropped into new/).
+ * key is the store's private handle for the message (an index); it stays
+ * valid until the folder is closed.
+ */
+struct store_msg {
+    uint32_t uid;
+    uint32_t key;
+    flagset_t flags;
+    uint64_t size;  /* bytes as stored; 0 if not listed */
+    int64_t date;   /* INTERNALDATE or file time; 0 if not listed */
+};
+
+struct store_msg_list {
+    struct store_msg *v;
+    size_t n;
+    size_t cap;
+};
+
+void store_msg_list_push(struct store_msg_list *l, const struct store_msg *m);
+void store_msg_list_free(struct store_msg_list *l);
+/* Sort by uid (uid 0 last, then by key). */
+void store_msg_list_sort(struct store_msg_list *l);
+/* Binary search by uid in a sorted list; NULL if absent. */
+const struct store_msg *store_msg_list_find(const struct store_msg_list *l, uint32_t uid);
+
+/* What to list. */
+struct store_list_opts {
+    bool want_size;      /* fill size */
+    bool want_date;      /* fill date */
+    uint64_t max_size;   /* skip larger messages (maxsize); 0 = no limit */
+    int64_t min_date;    /* skip older messages (maxage); 0 = no limit */
+    uint32_t min_uid;    /* list only uid >= min_uid (startdate/maxage); 0 = all */
+};
+
+/*
+ * Receives messages pushed by store_fetch().  begin() is called when a
+ * message's bytes start (meta may be incomplete: flags or date may come only
+ * at the end), write() with the bytes in order, end() with the final meta.
+ * If the source fails mid-message it calls abort() instead of end().
+ */
+struct store_sink {
+    bool (*begin)(void *ctx, const struct store_msg *meta, uint64_t wire_size, struct err *e);
+    bool (*write)(void *ctx, const void *data, size_t len, struct err *e);
+    bool (*end)(void *ctx, const struct store_msg *meta, struct err *e);
+    void (*abort)(void *ctx);
+    /* A message the source could not deliver (ERR_MSG); the fetch goes on. */
+    void (*msg_error)(void *ctx, const struct store_msg *meta, const struct err *e);
+    void *ctx;
+};
+
+/*
+ * Called when a saved message is durable in the destination.  new_uid is the
+ * UID the destination gave it (IMAP APPENDUID; 0 if unknown), or for a Maildir
+ * destination the uid it was saved under.  e is set if the save failed.
+ */
+typedef void store_saved_fn(void *ctx, uint64_t token, uint32_t new_uid, const struct err *e);
+
+struct store_writer;
+
+struct store_ops {
+    const char *type_name; /* "IMAP", "Maildir": shown in messages */
+
+    /* Connect and log in (IMAP); check the root exists (Maildir). */
+    bool (*connect)(struct store *s, struct err *e);
+    bool (*list_folders)(struct store *s, struct store_folder_list *out, struct err *e);
+    bool (*create_folder)(struct store *s, const char *name, struct err *e);
+    bool (*delete_folder)(struct store *s, const char *name, struct err *e);
+
+    bool (*open_folder)(struct store *s, const char *name, bool for_write, struct store_folder **f_r,
+                        struct err *e);
+    void (*close_folder)(struct store_folder **f);
+    const struct store_folder_info *(*folder_info)(struct store_folder *f);
+
+    bool (*list_msgs)(struct store_folder *f, const struct store_list_opts *opts,
+                      struct store_msg_list *out, struct err *e);
+    /*
+     * Push the given messages (by key for stores that need it, else by uid)
+     * to sink, in any order.  An error for one message (ERR_MSG) is reported
+     * through sink->msg_error and the rest go on; a wider error stops.
+     */
+    bool (*fetch)(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                  const struct store_sink *sink, struct err *e);
+
+    /*
+     * Save one message: begin with its wire size and meta (flags, date; uid is
+     * the remote UID for a Maildir destination), write the wire bytes, then
+     * commit.  The saved callback runs when the message is durable; for IMAP it
+     * may run later, during another call or in flush(), because APPENDs are
+     * pipelined.
+     */
+    bool (*save_begin)(struct store_folder *f, const struct store_msg *meta, uint64_t wire_size,
+                       struct store_writer **w_r, struct err *e);
+    bool (*save_write)(struct store_writer *w, const void *data, size_t len, struct err *e);
+    bool (*save_commit)(struct store_writer *w, store_saved_fn *saved, void *ctx, uint64_t token,
+                        struct err *e);
+    void (*save_abort)(struct store_writer *w);
+    /* Wait until every pending save and command has completed. */
+    bool (*flush)(struct store_folder *f, struct err *e);
+
+    /* Add or remove flags on messages (by uid for IMAP, by key for Maildir). */
+    bool (*set_flags)(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                      flagset_t flags, bool add, struct err *e);
+    /* Remove messages. */
+    bool (*delete_msgs)(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                        struct err *e);
+    /* Give a local message its remote UID (Maildir: rename to carry U=uid). */
+    bool (*set_uid)(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
+                    struct err *e);
+
+    void (*free)(struct store *s);
+};
+
+struct store {
+    const struct store_ops *ops;
+    char *name; /* repository name from the configuration */
+};
+
+/* Convenience wrappers so callers read as store_open_folder(s, ...). */
+static inline const char *store_type(const struct store *s)
+{
+    return s->ops->type_name;
+}
+
+#endif

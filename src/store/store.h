@@ -146,15 +146,19 @@ struct store_ops {
     /*
      * Save one message: begin with its wire size and meta (flags, date; uid is
      * the remote UID for a Maildir destination), write the wire bytes, then
-     * commit.  The saved callback runs when the message is durable; for IMAP it
+     * commit with the final meta: a source such as IMAP may learn the UID or
+     * flags only after the body, so the meta given to save_commit is the one
+     * that counts (a Maildir destination names the file from it; an IMAP
+     * destination has already sent flags and date with the APPEND and ignores
+     * it).  The saved callback runs when the message is durable; for IMAP it
      * may run later, during another call or in flush(), because APPENDs are
-     * pipelined.
+     * pipelined.  After save_commit or save_abort the writer is gone.
      */
     bool (*save_begin)(struct store_folder *f, const struct store_msg *meta, uint64_t wire_size,
                        struct store_writer **w_r, struct err *e);
     bool (*save_write)(struct store_writer *w, const void *data, size_t len, struct err *e);
-    bool (*save_commit)(struct store_writer *w, store_saved_fn *saved, void *ctx, uint64_t token,
-                        struct err *e);
+    bool (*save_commit)(struct store_writer *w, const struct store_msg *meta, store_saved_fn *saved,
+                        void *ctx, uint64_t token, struct err *e);
     void (*save_abort)(struct store_writer *w);
     /* Wait until every pending save and command has completed. */
     bool (*flush)(struct store_folder *f, struct err *e);

@@ -1,4 +1,5 @@
 #include "base/arena.h"
+#include "base/base64.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/fsutil.h"
@@ -188,10 +189,43 @@ static void test_md5(void)
     hash_md5_hex("INBOX", 5, hex);
     test_assert_streq(hex, "7e33429f656f1e6e9d79b29c3f82c57e");
     test_end();
+
+    test_begin("hash: HMAC-MD5 of the RFC 2195 example");
+    const char *challenge = "<1896.697170952@postoffice.reston.mci.net>";
+    hash_hmac_md5_hex("tanstaaftanstaaf", 16, challenge, strlen(challenge), hex);
+    test_assert_streq(hex, "b913a602c7eda7a495b4e6e7334d3890");
+    test_end();
+}
+
+static void test_base64(void)
+{
+    test_begin("base64: RFC 4648 vectors and strict decoding");
+    static const char *vec[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+                                   {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                   {"foobar", "Zm9vYmFy"}};
+    for (size_t i = 0; i < 7; i++) {
+        char *enc = base64_encode(vec[i][0], strlen(vec[i][0]));
+        test_assert_streq(enc, vec[i][1]);
+        free(enc);
+        unsigned char *dec;
+        size_t len;
+        test_assert(base64_decode(vec[i][1], strlen(vec[i][1]), &dec, &len));
+        test_assert_inteq(len, strlen(vec[i][0]));
+        test_assert(memcmp(dec, vec[i][0], len) == 0);
+        free(dec);
+    }
+    unsigned char *dec;
+    size_t len;
+    test_assert(!base64_decode("Zm9", 3, &dec, &len));
+    test_assert(!base64_decode("Zm=v", 4, &dec, &len));
+    test_assert(!base64_decode("Zm9v\n", 5, &dec, &len));
+    test_assert(!base64_decode("Z===", 4, &dec, &len));
+    test_end();
 }
 
 int main(void)
 {
+    test_base64();
     test_buf();
     test_arena();
     test_numbers();

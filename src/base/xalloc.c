@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "base/xalloc.h"
 
 #include <stdint.h>
@@ -58,14 +59,9 @@ char *xstrndup(const char *s, size_t n)
 
 char *xvasprintf(const char *fmt, va_list ap)
 {
-    va_list aq;
-    va_copy(aq, ap);
-    int n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    if (n < 0)
+    char *p = NULL;
+    if (vasprintf(&p, fmt, ap) < 0 || !p)
         oom(0);
-    char *p = xmalloc((size_t)n + 1);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 

@@ -66,6 +66,9 @@ void log_emit(struct log_event *ev)
 }
 
 static void log_text(enum log_level level, enum log_cat cat, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void log_text(enum log_level level, enum log_cat cat, const char *fmt, va_list ap)
 {
     char *text = xvasprintf(fmt, ap);
     struct log_event ev = {.type = EV_LOG, .level = level, .cat = cat, .text = text};

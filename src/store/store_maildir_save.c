@@ -1,0 +1,306 @@
+/*
+ * store_maildir_save: writing a new message into a Maildir folder.
+ *
+ * The body goes into tmp/<unique> (O_EXCL, a fresh name on EEXIST) with
+ * CRLF turned into LF, is fsynced when fsync is on, and is renamed into cur/
+ * (flag S) or new/ under offlineimap's name for it, built from the meta given
+ * to save_commit.  The rename never replaces an existing file.
+ *
+ * The directory fsync that makes the rename durable is batched: committed
+ * saves wait in a queue, and their callbacks run after new/ and cur/ have
+ * been fsynced, every batch_msgs saves, every batch_bytes bytes, in flush()
+ * and when the folder is closed.  A crash before that loses at most renames
+ * whose callbacks never ran, so nothing was recorded for them in the status.
+ * save_commit returns false only when the message was not stored (its
+ * callback is then never called); a failed batched fsync reaches every
+ * waiting callback as an error instead, and stops further saves.
+ */
+#include "store/maildir_priv.h"
+
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Attempts at a fresh unique name before giving up (EEXIST each time). */
+#define MAILDIR_NAME_TRIES 64
+
+struct store_writer {
+    struct store_folder *f;
+    int fd;
+    char tmpname[MAILDIR_NAME_MAX + 1];
+    size_t tmplen;
+    char *buf; /* MAILDIR_IO_CHUNK bytes of converted output */
+    size_t buflen;
+    bool pending_cr; /* the last byte written to us was a CR not yet passed on */
+    bool failed;
+    uint64_t bytes; /* bytes written to the file */
+};
+
+bool maildir_save_begin(struct store_folder *f, const struct store_msg *meta, uint64_t wire_size,
+                        struct store_writer **w_r, struct err *e)
+{
+    *w_r = NULL;
+    if (!maildir_check_writable(f, e))
+        return false;
+    struct store_writer *w = xcalloc(1, sizeof(*w));
+    w->f = f;
+    w->fd = -1;
+    for (int tries = 0; w->fd < 0 && tries < MAILDIR_NAME_TRIES; tries++) {
+        w->tmplen = maildir_name_new_unique(w->tmpname, 0);
+        w->fd = openat(f->dfd[MD_TMP], w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (w->fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (w->fd < 0) {
+        int err = errno;
+        err_set(e, ERR_FOLDER, maildir_errkind(err),
+                "Maildir folder %s: cannot create a file in tmp/ for UID %u: %s.", f->path,
+                (unsigned)meta->uid, strerror(err));
+        free(w);
+        return false;
+    }
+    w->buf = xmalloc(MAILDIR_IO_CHUNK);
+    (void)wire_size;
+    *w_r = w;
+    return true;
+}
+
+static bool write_error(struct store_writer *w, int err, struct err *e)
+{
+    w->failed = true;
+    err_set(e, ERR_FOLDER, maildir_errkind(err), "Maildir folder %s: cannot write tmp/%s: %s.",
+            w->f->path, w->tmpname, strerror(err));
+    return false;
+}
+
+static bool drain(struct store_writer *w, struct err *e)
+{
+    if (w->buflen && !fs_write_all(w->fd, w->buf, w->buflen))
+        return write_error(w, errno, e);
+    w->bytes += w->buflen;
+    w->buflen = 0;
+    return true;
+}
+
+static bool put(struct store_writer *w, char c, struct err *e)
+{
+    if (w->buflen == MAILDIR_IO_CHUNK && !drain(w, e))
+        return false;
+    w->buf[w->buflen++] = c;
+    return true;
+}
+
+/* CRLF -> LF; a CR is held back until the next byte shows what it is. */
+bool maildir_save_write(struct store_writer *w, const void *data, size_t len, struct err *e)
+{
+    if (w->failed) {
+        err_set(e, ERR_FOLDER, ERRK_GENERIC, "Maildir folder %s: tmp/%s failed earlier.",
+                w->f->path, w->tmpname);
+        return false;
+    }
+    const char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (w->pending_cr) {
+            w->pending_cr = false;
+            if (c != '\n' && !put(w, '\r', e))
+                return false;
+        }
+        if (c == '\r')
+            w->pending_cr = true;
+        else if (!put(w, c, e))
+            return false;
+    }
+    return true;
+}
+
+static void writer_free(struct store_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->buf);
+    free(w);
+}
+
+void maildir_save_abort(struct store_writer *w)
+{
+    if (!w)
+        return;
+    unlinkat(w->f->dfd[MD_TMP], w->tmpname, 0);
+    writer_free(w);
+}
+
+/* Write what is buffered, fsync when asked, close: the file is complete. */
+static bool finish_file(struct store_writer *w, struct err *e)
+{
+    if (w->pending_cr) {
+        w->pending_cr = false;
+        if (!put(w, '\r', e))
+            return false;
+    }
+    if (!drain(w, e))
+        return false;
+    if (w->f->st->fsync && fsync(w->fd) != 0)
+        return write_error(w, errno, e);
+    int rc = close(w->fd);
+    w->fd = -1;
+    if (rc != 0)
+        return write_error(w, errno, e);
+    return true;
+}
+
+static void run_callbacks(struct store_folder *f, const struct err *failed)
+{
+    /* Callbacks may save more; take the queue first. */
+    struct maildir_pending *p = f->pend;
+    size_t n = f->npend;
+    f->pend = NULL;
+    f->npend = f->pend_cap = 0;
+    f->pend_bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        p[i].saved(p[i].ctx, p[i].token, p[i].uid, failed);
+    free(p);
+}
+
+bool maildir_flush(struct store_folder *f, struct err *e)
+{
+    struct err fe = ERR_INIT;
+    bool ok = true;
+    for (int sub = MD_NEW; sub <= MD_CUR && ok; sub++) {
+        if (!(f->pend_subs & (1u << sub)))
+            continue;
+        if (fsync(f->dfd[sub]) != 0 && errno != EINVAL) {
+            int err = errno;
+            err_set(&fe, ERR_FOLDER, maildir_errkind(err),
+                    "Maildir folder %s: cannot fsync %s/: %s.", f->path, maildir_sub_names[sub],
+                    strerror(err));
+            ok = false;
+        }
+    }
+    f->pend_subs = 0;
+    if (!ok && !f->broken)
+        f->broken = xasprintf("saving stopped after a failed directory fsync (%s)", fe.msg);
+    run_callbacks(f, ok ? NULL : &fe);
+    if (!ok)
+        err_move(e, &fe);
+    err_clear(&fe);
+    return ok;
+}
+
+static void queue(struct store_folder *f, enum maildir_sub sub, store_saved_fn *saved, void *ctx,
+                  uint64_t token, uint32_t uid, uint64_t bytes)
+{
+    if (!f->st->fsync) {
+        if (saved)
+            saved(ctx, token, uid, NULL);
+        return;
+    }
+    if (f->npend == f->pend_cap) {
+        f->pend_cap = f->pend_cap ? f->pend_cap * 2 : 64;
+        f->pend = xreallocarray(f->pend, f->pend_cap, sizeof(*f->pend));
+    }
+    if (saved)
+        f->pend[f->npend++] = (struct maildir_pending){saved, ctx, token, uid};
+    f->pend_subs |= 1u << sub;
+    f->pend_bytes += bytes;
+}
+
+/*
+ * The engine saves a UID the folder already holds only after a crash or a
+ * bug; offlineimap then just updates the flags, and so do we rather than
+ * create a duplicate.
+ */
+static bool commit_existing(struct store_writer *w, size_t idx, const struct store_msg *meta,
+                            struct err *e)
+{
+    struct store_folder *f = w->f;
+    struct maildir_msg *m = &f->v[idx];
+    log_warn("Maildir folder %s: UID %u is already stored as %s/%s; updating its flags instead "
+             "of saving it twice.",
+             f->path, (unsigned)meta->uid, maildir_sub_names[m->sub], m->name);
+    unlinkat(f->dfd[MD_TMP], w->tmpname, 0);
+    bool ok = maildir_msg_set_flags(f, m, meta->flags, ~meta->flags, e);
+    maildir_relocation_end(f);
+    return ok;
+}
+
+static bool rename_into_place(struct store_writer *w, const struct store_msg *meta,
+                              enum maildir_sub sub, struct buf *name, struct err *e)
+{
+    struct store_folder *f = w->f;
+    const char *unique = w->tmpname;
+    size_t ulen = w->tmplen;
+    char fresh[MAILDIR_NAME_MAX + 1];
+    for (int tries = 0; tries < MAILDIR_NAME_TRIES; tries++) {
+        buf_reset(name);
+        if (!maildir_name_compose(name, unique, ulen, meta->uid, f->fmd5, f->st->infosep,
+                                  meta->flags)) {
+            err_set(e, ERR_MSG, ERRK_GENERIC,
+                    "Maildir folder %s: cannot build a file name for UID %u.", f->path,
+                    (unsigned)meta->uid);
+            return false;
+        }
+        if (maildir_rename_noreplace(f->dfd[MD_TMP], w->tmpname, f->dfd[sub], name->data) == 0)
+            return true;
+        if (errno != EEXIST)
+            break;
+        /* Taken by a file of another process: a fresh unique part for the final name. */
+        ulen = maildir_name_new_unique(fresh, 0);
+        unique = fresh;
+    }
+    int err = errno;
+    err_set(e, ERR_FOLDER, maildir_errkind(err),
+            "Maildir folder %s: cannot rename tmp/%s to %s/%s: %s.", f->path, w->tmpname,
+            maildir_sub_names[sub], name->data, strerror(err));
+    return false;
+}
+
+bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
+                         store_saved_fn *saved, void *ctx, uint64_t token, struct err *e)
+{
+    struct store_folder *f = w->f;
+    if (w->failed || !finish_file(w, e)) {
+        if (!err_isset(e))
+            err_set(e, ERR_FOLDER, ERRK_GENERIC, "Maildir folder %s: tmp/%s failed earlier.",
+                    f->path, w->tmpname);
+        maildir_save_abort(w);
+        return false;
+    }
+    size_t idx = maildir_uidmap_get(&f->map, meta->uid);
+    if (idx != SIZE_MAX) {
+        bool ok = commit_existing(w, idx, meta, e);
+        writer_free(w);
+        if (!ok)
+            return false;
+        queue(f, f->v[idx].sub, saved, ctx, token, meta->uid, 0);
+    } else {
+        enum maildir_sub sub = meta->flags & FLAG_SEEN ? MD_CUR : MD_NEW;
+        struct buf name;
+        buf_init(&name, MAILDIR_NAME_MAX);
+        if (!rename_into_place(w, meta, sub, &name, e)) {
+            buf_release(&name);
+            maildir_save_abort(w);
+            return false;
+        }
+        maildir_folder_add(f, name.data, name.len, sub, meta->uid, meta->flags);
+        buf_release(&name);
+        uint64_t bytes = w->bytes;
+        writer_free(w);
+        queue(f, sub, saved, ctx, token, meta->uid, bytes);
+    }
+    if (f->st->fsync && (f->npend >= f->st->batch_msgs || f->pend_bytes >= f->st->batch_bytes)) {
+        /* The callbacks learn a failure; the message itself is stored. */
+        struct err fe = ERR_INIT;
+        maildir_flush(f, &fe);
+        err_clear(&fe);
+    }
+    return true;
+}

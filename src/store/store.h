@@ -98,7 +98,10 @@ struct store_list_opts {
  * Receives messages pushed by store_fetch().  begin() is called when a
  * message's bytes start (meta may be incomplete: flags or date may come only
  * at the end), write() with the bytes in order, end() with the final meta.
- * If the source fails mid-message it calls abort() instead of end().
+ * After a successful begin(), exactly one of end() or abort() follows (abort
+ * also after a failed write()).  An ERR_MSG error, from the source or from
+ * the sink itself, goes to msg_error() and the fetch goes on; a wider error
+ * stops it.
  */
 struct store_sink {
     bool (*begin)(void *ctx, const struct store_msg *meta, uint64_t wire_size, struct err *e);

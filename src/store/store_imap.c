@@ -1,0 +1,353 @@
+#include "store/store_imap_internal.h"
+
+#include "base/log.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "imap/imap_cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct store_imap *imap_of(struct store *s)
+{
+    return (struct store_imap *)s;
+}
+
+/* ---- connection pool ------------------------------------------------------ */
+
+static bool slot_connect(struct store_imap *st, struct imap_slot *slot, struct err *e)
+{
+    const char *tunnel =
+        st->o.conn.preauth_tunnel ? st->o.conn.preauth_tunnel : st->o.conn.transport_tunnel;
+    struct log_event ev = {
+        .type = EV_CONNECTING,
+        .host = tunnel ? "tunnel" : st->o.conn.host,
+        .text = tunnel,
+        .port = st->o.conn.port,
+        .repo = st->base.name,
+    };
+    log_emit(&ev);
+    if (!imap_connect(&st->o.conn, &slot->session, e)) {
+        err_prefix(e, "repository %s: ", st->base.name);
+        return false;
+    }
+    free(slot->selected);
+    slot->selected = NULL;
+    return true;
+}
+
+bool store_imap_acquire(struct store_imap *st, struct imap_slot **slot_r, struct err *e)
+{
+    pthread_mutex_lock(&st->lock);
+    struct imap_slot *slot = NULL;
+    for (;;) {
+        /* Prefer a connected idle session, then an idle empty slot. */
+        for (unsigned i = 0; i < st->n_slots && !slot; i++)
+            if (!st->slots[i].busy && st->slots[i].session &&
+                !imap_session_dead(st->slots[i].session))
+                slot = &st->slots[i];
+        for (unsigned i = 0; i < st->n_slots && !slot; i++)
+            if (!st->slots[i].busy)
+                slot = &st->slots[i];
+        if (slot)
+            break;
+        pthread_cond_wait(&st->cond, &st->lock);
+    }
+    slot->busy = true;
+    pthread_mutex_unlock(&st->lock);
+
+    if (slot->session && imap_session_dead(slot->session)) {
+        imap_session_free(&slot->session);
+        free(slot->selected);
+        slot->selected = NULL;
+    }
+    if (!slot->session && !slot_connect(st, slot, e)) {
+        store_imap_release(st, slot);
+        return false;
+    }
+    *slot_r = slot;
+    return true;
+}
+
+void store_imap_release(struct store_imap *st, struct imap_slot *slot)
+{
+    if (slot->session && imap_session_dead(slot->session)) {
+        imap_session_free(&slot->session);
+        free(slot->selected);
+        slot->selected = NULL;
+    }
+    if (slot->session)
+        imap_session_set_untagged(slot->session, NULL, NULL);
+    pthread_mutex_lock(&st->lock);
+    slot->busy = false;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+bool store_imap_name_command(struct imap_session *s, struct imap_result *res_r, const char *verb,
+                             const char *name, const char *suffix, struct err *e)
+{
+    struct imap_cmd c;
+    imap_session_cmd_init(s, &c);
+    imap_cmd_add_raw(&c, verb);
+    imap_cmd_add_raw(&c, " ");
+    imap_cmd_add_astring(&c, name, strlen(name));
+    imap_cmd_add_raw(&c, suffix);
+    bool ok = imap_cmd_finish(&c, e) && imap_command_cmd(s, 0, res_r, &c, e);
+    imap_cmd_release(&c);
+    return ok;
+}
+
+void store_imap_flag_list(const struct store_imap *st, flagset_t flags, struct buf *out)
+{
+    char letters[64];
+    flags_to_letters(flags, letters);
+    buf_append_char(out, '(');
+    bool first = true;
+    for (const char *p = letters; *p; p++) {
+        const char *name = flag_imap_name(*p);
+        if (!name && *p >= 'a' && *p <= 'z')
+            name = st->o.keywords[*p - 'a'];
+        if (!name)
+            continue;
+        if (!first)
+            buf_append_char(out, ' ');
+        buf_append_str(out, name);
+        first = false;
+    }
+    buf_append_char(out, ')');
+}
+
+flagset_t store_imap_flags_from(const struct store_imap *st, const struct imap_arg *flags,
+                                size_t n, uint64_t *unknown_r)
+{
+    flagset_t f = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = flags[i].str;
+        char letter = flag_from_imap_name(name, strlen(name));
+        if (letter) {
+            f |= flag_bit(letter);
+            continue;
+        }
+        bool mapped = false;
+        for (int k = 0; k < 26; k++) {
+            /* Keywords are case-sensitive in offlineimap's customflag mapping. */
+            if (st->o.keywords[k] && !strcmp(st->o.keywords[k], name)) {
+                f |= flag_bit((char)('a' + k));
+                mapped = true;
+            }
+        }
+        if (!mapped && name[0] != '\\' && unknown_r)
+            (*unknown_r)++;
+    }
+    return f;
+}
+
+/* ---- store operations ---------------------------------------------------------- */
+
+static bool imap_connect_store(struct store *s, struct err *e)
+{
+    struct store_imap *st = imap_of(s);
+    struct imap_slot *slot;
+    if (!store_imap_acquire(st, &slot, e))
+        return false;
+    store_imap_release(st, slot);
+    return true;
+}
+
+struct list_ctx {
+    struct store_imap *st;
+    struct store_folder_list *out;
+    bool delim_query;
+    char delim;
+    bool delim_seen;
+    struct err err;
+};
+
+static void list_untagged(void *ctx, const struct imap_resp *r)
+{
+    struct list_ctx *lc = ctx;
+    enum imap_data kind = imap_resp_data(r);
+    if (kind != IMAP_DATA_LIST && kind != IMAP_DATA_LSUB)
+        return;
+    struct imap_list_entry item;
+    struct err e = ERR_INIT;
+    if (!imap_decode_list(r, &item, &e)) {
+        log_warn("repository %s: ignoring a LIST answer: %s", lc->st->base.name, e.msg);
+        err_clear(&e);
+        return;
+    }
+    if (lc->delim_query) {
+        lc->delim = item.delim;
+        lc->delim_seen = true;
+        return;
+    }
+    if (item.attrs & IMAP_MBOX_NONEXISTENT)
+        return;
+    struct store_folder_list *l = lc->out;
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].name, item.name))
+            return; /* a server may list a name twice */
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    l->v[l->n].name = xstrdup(item.name);
+    l->v[l->n].noselect = (item.attrs & IMAP_MBOX_NOSELECT) != 0;
+    l->n++;
+}
+
+static bool learn_delim(struct store_imap *st, struct imap_slot *slot, struct err *e)
+{
+    if (st->delim_known)
+        return true;
+    struct list_ctx lc = {.st = st, .delim_query = true};
+    imap_session_set_untagged(slot->session, list_untagged, &lc);
+    bool ok = store_imap_name_command(slot->session, NULL, "LIST",
+                                      st->o.reference ? st->o.reference : "", " \"\"", e);
+    imap_session_set_untagged(slot->session, NULL, NULL);
+    if (!ok)
+        return false;
+    st->delim = lc.delim_seen ? lc.delim : '\0';
+    st->delim_known = true;
+    return true;
+}
+
+static bool imap_list_folders(struct store *s, struct store_folder_list *out, struct err *e)
+{
+    struct store_imap *st = imap_of(s);
+    struct imap_slot *slot;
+    if (!store_imap_acquire(st, &slot, e))
+        return false;
+    bool ok = learn_delim(st, slot, e);
+    if (ok) {
+        struct list_ctx lc = {.st = st, .out = out};
+        imap_session_set_untagged(slot->session, list_untagged, &lc);
+        ok = store_imap_name_command(slot->session, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
+                                     st->o.reference ? st->o.reference : "", " \"*\"", e);
+        imap_session_set_untagged(slot->session, NULL, NULL);
+        out->sep = st->delim;
+    }
+    if (!ok)
+        err_prefix(e, "repository %s: cannot list folders: ", s->name);
+    store_imap_release(st, slot);
+    return ok;
+}
+
+static bool imap_create_folder(struct store *s, const char *name, struct err *e)
+{
+    struct store_imap *st = imap_of(s);
+    struct imap_slot *slot;
+    if (!store_imap_acquire(st, &slot, e))
+        return false;
+    struct imap_result res = {0};
+    bool ok = store_imap_name_command(slot->session, &res, "CREATE", name, "", e);
+    if (!ok && res.code && !strcmp(res.code, "ALREADYEXISTS")) {
+        err_clear(e);
+        ok = true;
+    }
+    if (!ok)
+        err_prefix(e, "repository %s: cannot create folder %s: ", s->name, name);
+    imap_result_release(&res);
+    store_imap_release(st, slot);
+    return ok;
+}
+
+static bool imap_delete_folder(struct store *s, const char *name, struct err *e)
+{
+    struct store_imap *st = imap_of(s);
+    struct imap_slot *slot;
+    if (!store_imap_acquire(st, &slot, e))
+        return false;
+    /* A session that has the folder selected must leave it first. */
+    if (slot->selected && !strcmp(slot->selected, name)) {
+        free(slot->selected);
+        slot->selected = NULL;
+        if (imap_session_has_cap(slot->session, IMAP_CAP_UNSELECT))
+            imap_command(slot->session, 0, NULL, e, "UNSELECT");
+        err_clear(e);
+    }
+    bool ok = store_imap_name_command(slot->session, NULL, "DELETE", name, "", e);
+    if (!ok)
+        err_prefix(e, "repository %s: cannot delete folder %s: ", s->name, name);
+    store_imap_release(st, slot);
+    return ok;
+}
+
+static void imap_free(struct store *s)
+{
+    struct store_imap *st = imap_of(s);
+    for (unsigned i = 0; i < st->n_slots; i++) {
+        imap_disconnect(&st->slots[i].session);
+        free(st->slots[i].selected);
+    }
+    free(st->slots);
+    pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->cond);
+    strvec_free(&st->owned);
+    free(st->base.name);
+    free(st);
+}
+
+static const struct store_ops imap_ops = {
+    .type_name = "IMAP",
+    .connect = imap_connect_store,
+    .list_folders = imap_list_folders,
+    .create_folder = imap_create_folder,
+    .delete_folder = imap_delete_folder,
+    .open_folder = store_imap_open_folder,
+    .close_folder = store_imap_close_folder,
+    .folder_info = store_imap_folder_info,
+    .list_msgs = store_imap_list_msgs,
+    .fetch = store_imap_fetch,
+    .save_begin = store_imap_save_begin,
+    .save_write = store_imap_save_write,
+    .save_commit = store_imap_save_commit,
+    .save_abort = store_imap_save_abort,
+    .flush = store_imap_flush,
+    .set_flags = store_imap_set_flags,
+    .delete_msgs = store_imap_delete_msgs,
+    .set_uid = store_imap_set_uid,
+    .free = imap_free,
+};
+
+static const char *own(struct store_imap *st, const char *s)
+{
+    if (!s)
+        return NULL;
+    strvec_push(&st->owned, s);
+    return st->owned.v[st->owned.n - 1];
+}
+
+struct store *store_imap_new(const struct store_imap_opts *o)
+{
+    struct store_imap *st = xcalloc(1, sizeof(*st));
+    st->base.ops = &imap_ops;
+    st->base.name = xstrdup(o->repo_name ? o->repo_name : "IMAP");
+    st->o = *o;
+    /* The options must outlive the caller's copies. */
+    st->o.repo_name = st->base.name;
+    st->o.reference = own(st, o->reference);
+    st->o.conn.host = own(st, o->conn.host);
+    st->o.conn.preauth_tunnel = own(st, o->conn.preauth_tunnel);
+    st->o.conn.transport_tunnel = own(st, o->conn.transport_tunnel);
+    st->o.conn.user = own(st, o->conn.user);
+    st->o.conn.identity = own(st, o->conn.identity);
+    st->o.conn.auth_mechanisms = own(st, o->conn.auth_mechanisms);
+    st->o.conn.tls.host = own(st, o->conn.tls.host);
+    st->o.conn.tls.cafile = own(st, o->conn.tls.cafile);
+    st->o.conn.tls.fingerprints = own(st, o->conn.tls.fingerprints);
+    st->o.conn.tls.client_cert = own(st, o->conn.tls.client_cert);
+    st->o.conn.tls.client_key = own(st, o->conn.tls.client_key);
+    st->o.conn.tls.tls_level = own(st, o->conn.tls.tls_level);
+    st->o.conn.tls.ssl_version = own(st, o->conn.tls.ssl_version);
+    for (int k = 0; k < 26; k++)
+        st->o.keywords[k] = own(st, o->keywords[k]);
+    st->n_slots = o->max_connections ? o->max_connections : 1;
+    st->slots = xcalloc(st->n_slots, sizeof(*st->slots));
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->cond, NULL);
+    return &st->base;
+}

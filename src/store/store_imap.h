@@ -1,0 +1,36 @@
+/*
+ * store_imap: the repository interface over IMAP.
+ *
+ * Each open folder gets its own connection from a pool of up to
+ * max_connections logged-in sessions, so folders sync in parallel.  Within a
+ * folder nothing waits per message: the message list is one UID FETCH, bodies
+ * come in pipelined UID FETCH commands streamed straight to the sink, flag
+ * changes are one UID STORE per flag and set of UIDs, and APPENDs are
+ * pipelined (with LITERAL+ when offered).
+ *
+ * Folder names are used as the server sends them (modified UTF-7 on the
+ * wire), as offlineimap does without utf8foldernames.
+ */
+#ifndef STORE_IMAP_H
+#define STORE_IMAP_H
+
+#include "imap/imap_connect.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+
+struct store_imap_opts {
+    const char *repo_name;
+    struct imap_connect_opts conn;
+    unsigned max_connections; /* at least 1 */
+    const char *reference;    /* LIST reference and prefix of created folders */
+    bool subscribed_only;     /* LSUB instead of LIST */
+    bool expunge;             /* expunge after marking \Deleted */
+    int retry_count;          /* reconnects for a body fetch after the connection drops */
+    /* customflag_[a-z]: keyword for each lower-case letter, or NULL */
+    const char *keywords[26];
+};
+
+struct store *store_imap_new(const struct store_imap_opts *o);
+
+#endif

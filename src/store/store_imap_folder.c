@@ -1,0 +1,574 @@
+#include "store/store_imap_internal.h"
+
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Decode a response and apply what it says about the open folder. */
+static void folder_state_untagged(struct store_folder *f, const struct imap_resp *r)
+{
+    struct err e = ERR_INIT;
+    enum imap_data kind = imap_resp_data(r);
+    if (kind == IMAP_DATA_EXISTS) {
+        uint32_t n;
+        if (imap_decode_number(r, &kind, &n, &e))
+            f->info.exists = n;
+        err_clear(&e);
+        return;
+    }
+    if (!r->code || kind != IMAP_DATA_NONE)
+        return;
+    struct imap_code_data d;
+    imap_code_data_init(&d);
+    if (imap_decode_code(r, 1, &d, &e)) {
+        switch (d.code) {
+        case IMAP_CODE_UIDVALIDITY:
+            f->info.uidvalidity = d.num;
+            break;
+        case IMAP_CODE_UIDNEXT:
+            f->info.uidnext = d.num;
+            break;
+        case IMAP_CODE_HIGHESTMODSEQ:
+            f->info.highestmodseq = d.modseq;
+            break;
+        case IMAP_CODE_NOMODSEQ:
+            f->info.highestmodseq = 0;
+            break;
+        default:
+            break;
+        }
+    } else {
+        log_warn("server %s: ignoring a bad response code in folder %s: %s",
+                 imap_session_desc(f->slot->session), f->name, e.msg);
+    }
+    imap_code_data_release(&d);
+    err_clear(&e);
+}
+
+/* The first BODY[] of a FETCH, or NULL. */
+static const struct imap_fetch_body *fetch_body(const struct imap_fetch *ft)
+{
+    for (size_t i = 0; i < ft->body_count; i++)
+        if (ft->bodies[i].section_len == 0 && !ft->bodies[i].has_origin)
+            return &ft->bodies[i];
+    return NULL;
+}
+
+static void list_fetch(struct store_folder *f, const struct imap_fetch *ft)
+{
+    if (!(ft->present & IMAP_FETCH_UID) || ft->uid == 0) {
+        f->list_bad++;
+        return;
+    }
+    const struct store_list_opts *o = f->list_opts;
+    if (o && o->min_uid && ft->uid < o->min_uid)
+        return;
+    struct store_msg m = {.uid = ft->uid};
+    m.flags = store_imap_flags_from(f->st, ft->flags, ft->flag_count, &f->unknown_keywords);
+    bool has_size = ft->present & IMAP_FETCH_SIZE, has_date = ft->present & IMAP_FETCH_INTERNALDATE;
+    if (has_size)
+        m.size = ft->size;
+    if (has_date)
+        m.date = ft->internaldate;
+    if (o && o->max_size && has_size && ft->size > o->max_size)
+        return;
+    if (o && o->min_date && has_date && ft->internaldate < o->min_date)
+        return;
+    store_msg_list_push(f->list_out, &m);
+}
+
+static ssize_t wanted_index(const struct store_folder *f, uint32_t uid)
+{
+    size_t lo = 0, hi = f->wanted->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->wanted->v[mid] == uid)
+            return (ssize_t)mid;
+        if (f->wanted->v[mid] < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* An error from the sink: one message's (reported, the fetch goes on) or wider (kept). */
+static void sink_failed(struct store_folder *f, struct err *e)
+{
+    if (e->scope == ERR_MSG) {
+        struct store_msg meta = {0};
+        if (f->sink->msg_error)
+            f->sink->msg_error(f->sink->ctx, &meta, e);
+    } else if (!err_isset(&f->body_err)) {
+        err_move(&f->body_err, e);
+    }
+    err_clear(e);
+}
+
+static void body_msg_error(struct store_folder *f, uint32_t uid, const char *why)
+{
+    struct err e = ERR_INIT;
+    err_set(&e, ERR_MSG, ERRK_PROTOCOL, "UID %u in folder %s: server %s %s", uid, f->name,
+            imap_session_desc(f->slot->session), why);
+    struct store_msg meta = {.uid = uid};
+    if (f->sink->msg_error)
+        f->sink->msg_error(f->sink->ctx, &meta, &e);
+    err_clear(&e);
+}
+
+static void body_fetch(struct store_folder *f, const struct imap_fetch *ft)
+{
+    bool streamed = f->in_body;
+    f->in_body = false;
+    const struct imap_fetch_body *body = fetch_body(ft);
+    if (!streamed && !body)
+        return; /* an unsolicited flag update */
+    bool has_uid = ft->present & IMAP_FETCH_UID;
+    ssize_t idx = has_uid ? wanted_index(f, ft->uid) : -1;
+    if (idx < 0 || f->delivered[idx]) {
+        /* A body we did not ask for, or a second one: never trust it. */
+        if (streamed && !f->body_failed)
+            f->sink->abort(f->sink->ctx);
+        log_warn("server %s sent an unexpected message body (UID %u) in folder %s; ignored",
+                 imap_session_desc(f->slot->session), has_uid ? ft->uid : 0, f->name);
+        return;
+    }
+    struct store_msg meta = {.uid = ft->uid};
+    meta.flags = store_imap_flags_from(f->st, ft->flags, ft->flag_count, &f->unknown_keywords);
+    if (ft->present & IMAP_FETCH_INTERNALDATE)
+        meta.date = ft->internaldate;
+    if (ft->present & IMAP_FETCH_SIZE)
+        meta.size = ft->size;
+    if (!streamed) {
+        if (!body || body->nil || !body->data) {
+            body_msg_error(f, ft->uid, "returned no body");
+            f->delivered[idx] = 1;
+            return;
+        }
+        /* A small body sent as a quoted string. */
+        struct err e = ERR_INIT;
+        meta.size = body->size;
+        if (f->sink->begin(f->sink->ctx, &meta, body->size, &e)) {
+            if (!f->sink->write(f->sink->ctx, body->data, body->size, &e)) {
+                f->sink->abort(f->sink->ctx);
+                sink_failed(f, &e);
+            } else if (!f->sink->end(f->sink->ctx, &meta, &e)) {
+                sink_failed(f, &e);
+            }
+        } else {
+            sink_failed(f, &e);
+        }
+        f->delivered[idx] = 1;
+        return;
+    }
+    f->delivered[idx] = 1;
+    if (f->body_failed) {
+        f->body_failed = false;
+        return;
+    }
+    struct err e = ERR_INIT;
+    if (!f->sink->end(f->sink->ctx, &meta, &e))
+        sink_failed(f, &e);
+}
+
+static void folder_untagged(void *ctx, const struct imap_resp *r)
+{
+    struct store_folder *f = ctx;
+    folder_state_untagged(f, r);
+    if (imap_resp_data(r) != IMAP_DATA_FETCH)
+        return;
+    if (f->mode == FETCH_MODE_NONE)
+        return;
+    struct imap_fetch ft;
+    struct err e = ERR_INIT;
+    if (!imap_decode_fetch(r, &ft, &e)) {
+        log_warn("server %s: ignoring an unreadable FETCH answer in folder %s: %s",
+                 imap_session_desc(f->slot->session), f->name, e.msg);
+        err_clear(&e);
+        if (f->mode == FETCH_MODE_BODY && f->in_body) {
+            f->in_body = false;
+            if (!f->body_failed)
+                f->sink->abort(f->sink->ctx);
+            f->body_failed = false;
+        }
+        return;
+    }
+    if (f->mode == FETCH_MODE_LIST)
+        list_fetch(f, &ft);
+    else
+        body_fetch(f, &ft);
+}
+
+/* ---- streamed bodies ----------------------------------------------------------- */
+
+static bool lit_begin(void *ctx, const struct imap_literal_info *info)
+{
+    struct store_folder *f = ctx;
+    if (f->mode != FETCH_MODE_BODY || !info->resp_name || strcmp(info->resp_name, "FETCH") != 0 ||
+        !info->prev_atom ||
+        (strncasecmp(info->prev_atom, "BODY[", 5) != 0 &&
+         strncasecmp(info->prev_atom, "BINARY[", 7) != 0))
+        return false;
+    f->in_body = true;
+    f->body_failed = false;
+    struct store_msg meta = {0};
+    struct err e = ERR_INIT;
+    if (!f->sink->begin(f->sink->ctx, &meta, info->size, &e)) {
+        f->body_failed = true;
+        sink_failed(f, &e);
+    }
+    /* Stream even a refused body, so that it is skipped without being kept. */
+    return true;
+}
+
+static bool lit_data(void *ctx, const void *data, size_t len, struct err *e)
+{
+    struct store_folder *f = ctx;
+    if (f->body_failed)
+        return true;
+    struct err we = ERR_INIT;
+    if (!f->sink->write(f->sink->ctx, data, len, &we)) {
+        f->body_failed = true;
+        f->sink->abort(f->sink->ctx);
+        sink_failed(f, &we);
+    }
+    return true;
+}
+
+static bool lit_end(void *ctx, struct err *e)
+{
+    return true;
+}
+
+/* ---- open / close --------------------------------------------------------------- */
+
+static bool do_select(struct store_folder *f, struct err *e)
+{
+    struct imap_session *s = f->slot->session;
+    imap_session_set_untagged(s, folder_untagged, f);
+    struct imap_literal_handler h = {lit_begin, lit_data, lit_end, f};
+    imap_session_set_literal_handler(s, &h);
+    memset(&f->info, 0, sizeof(f->info));
+    f->info.readonly = !f->write;
+    struct imap_result res = {0};
+    const char *verb = f->write ? "SELECT" : "EXAMINE";
+    bool ok = store_imap_name_command(s, &res, verb, f->name, "", e);
+    if (ok && res.code && !strcmp(res.code, "READ-ONLY"))
+        f->info.readonly = true;
+    imap_result_release(&res);
+    free(f->slot->selected);
+    f->slot->selected = ok ? xstrdup(f->name) : NULL;
+    f->slot->selected_write = f->write;
+    if (!ok)
+        err_prefix(e, "folder %s: ", f->name);
+    return ok;
+}
+
+bool store_imap_open_folder(struct store *s, const char *name, bool for_write,
+                            struct store_folder **f_r, struct err *e)
+{
+    struct store_imap *st = (struct store_imap *)s;
+    struct store_folder *f = xcalloc(1, sizeof(*f));
+    f->st = st;
+    f->name = xstrdup(name);
+    f->write = for_write;
+    if (!store_imap_acquire(st, &f->slot, e)) {
+        free(f->name);
+        free(f);
+        return false;
+    }
+    if (!do_select(f, e)) {
+        /* A folder-level NO leaves the connection usable for others. */
+        if (e->scope < ERR_REPO)
+            e->scope = ERR_FOLDER;
+        store_imap_close_folder(&f);
+        return false;
+    }
+    *f_r = f;
+    return true;
+}
+
+void store_imap_close_folder(struct store_folder **fp)
+{
+    struct store_folder *f = *fp;
+    if (!f)
+        return;
+    if (f->slot) {
+        if (f->slot->session) {
+            imap_session_set_literal_handler(f->slot->session, NULL);
+            imap_session_set_untagged(f->slot->session, NULL, NULL);
+        }
+        store_imap_release(f->st, f->slot);
+    }
+    if (f->unknown_keywords)
+        log_debug(LOGC_IMAP, "folder %s: %llu unknown keywords skipped", f->name,
+                  (unsigned long long)f->unknown_keywords);
+    err_clear(&f->body_err);
+    err_clear(&f->save_err);
+    free(f->name);
+    free(f);
+    *fp = NULL;
+}
+
+const struct store_folder_info *store_imap_folder_info(struct store_folder *f)
+{
+    return &f->info;
+}
+
+/* Re-open after the connection dropped (for retries). */
+static bool reconnect(struct store_folder *f, struct err *e)
+{
+    store_imap_release(f->st, f->slot);
+    f->slot = NULL;
+    if (!store_imap_acquire(f->st, &f->slot, e))
+        return false;
+    return do_select(f, e);
+}
+
+/* ---- listing --------------------------------------------------------------------- */
+
+bool store_imap_list_msgs(struct store_folder *f, const struct store_list_opts *opts,
+                          struct store_msg_list *out, struct err *e)
+{
+    if (f->info.exists == 0) {
+        /* An empty folder: nothing to ask (and some servers reject 1:*). */
+        return true;
+    }
+    bool want_size = opts && (opts->want_size || opts->max_size);
+    bool want_date = opts && (opts->want_date || opts->min_date);
+    f->mode = FETCH_MODE_LIST;
+    f->list_out = out;
+    f->list_opts = opts;
+    f->list_bad = 0;
+    uint32_t from = opts && opts->min_uid ? opts->min_uid : 1;
+    bool ok = imap_command(f->slot->session, 0, NULL, e, "UID FETCH %u:* (UID FLAGS%s%s)", from,
+                           want_size ? " RFC822.SIZE" : "", want_date ? " INTERNALDATE" : "");
+    f->mode = FETCH_MODE_NONE;
+    f->list_out = NULL;
+    f->list_opts = NULL;
+    if (!ok) {
+        err_prefix(e, "folder %s: cannot list messages: ", f->name);
+        return false;
+    }
+    if (f->list_bad)
+        log_warn("server %s sent %u FETCH answers without a valid UID in folder %s; ignored",
+                 imap_session_desc(f->slot->session), f->list_bad, f->name);
+    store_msg_list_sort(out);
+    /* A hostile or broken server may list a UID twice: keep the first. */
+    size_t j = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        if (j > 0 && out->v[j - 1].uid == out->v[i].uid) {
+            log_warn("server %s listed UID %u twice in folder %s; using the first",
+                     imap_session_desc(f->slot->session), out->v[i].uid, f->name);
+            continue;
+        }
+        out->v[j++] = out->v[i];
+    }
+    out->n = j;
+    return true;
+}
+
+/* ---- bodies ------------------------------------------------------------------------ */
+
+static void fetch_done(void *ctx, const struct imap_resp *r, const struct err *e)
+{
+    struct store_folder *f = ctx;
+    if (r && r->status != IMAP_STATUS_OK && !err_isset(&f->body_err))
+        err_set(&f->body_err, ERR_FOLDER, ERRK_PROTOCOL,
+                "folder %s: server %s refused to send messages: %s %s", f->name,
+                imap_session_desc(f->slot->session), imap_status_name(r->status),
+                r->text ? r->text : "");
+}
+
+/* Send UID FETCH commands for every wanted UID not yet delivered, then wait. */
+static bool fetch_round(struct store_folder *f, struct err *e)
+{
+    struct imap_session *s = f->slot->session;
+    struct uidvec todo = UIDVEC_INIT;
+    for (size_t i = 0; i < f->wanted->n; i++)
+        if (!f->delivered[i])
+            uidvec_push(&todo, f->wanted->v[i]);
+    struct buf set;
+    buf_init(&set, IMAP_SET_MAX + 64);
+    bool ok = true;
+    for (size_t i = 0; i < todo.n && ok;) {
+        buf_reset(&set);
+        i += uidset_format(&set, todo.v + i, todo.n - i, IMAP_SET_MAX);
+        ok = imap_send(s, 0, fetch_done, f, e, "UID FETCH %s (UID FLAGS BODY.PEEK[])", set.data);
+    }
+    buf_release(&set);
+    uidvec_free(&todo);
+    if (ok)
+        ok = imap_wait_all(s, e);
+    if (!ok && f->in_body) {
+        /* The connection broke in the middle of a body. */
+        f->in_body = false;
+        if (!f->body_failed)
+            f->sink->abort(f->sink->ctx);
+        f->body_failed = false;
+    }
+    return ok;
+}
+
+bool store_imap_fetch(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                      const struct store_sink *sink, struct err *e)
+{
+    if (n == 0)
+        return true;
+    struct uidvec wanted = UIDVEC_INIT;
+    for (size_t i = 0; i < n; i++)
+        uidvec_push(&wanted, msgs[i].uid);
+    uidvec_sort_unique(&wanted);
+    f->wanted = &wanted;
+    f->delivered = xcalloc(wanted.n, 1);
+    f->sink = sink;
+    f->mode = FETCH_MODE_BODY;
+    bool ok = false;
+    for (int attempt = 0;; attempt++) {
+        ok = fetch_round(f, e);
+        if (ok || e->kind == ERRK_AUTH || attempt >= f->st->o.retry_count ||
+            (e->kind != ERRK_NETWORK && e->kind != ERRK_TIMEOUT))
+            break;
+        log_warn("folder %s: %s; reconnecting to fetch the rest (try %d of %d)", f->name, e->msg,
+                 attempt + 1, f->st->o.retry_count);
+        err_clear(e);
+        f->mode = FETCH_MODE_NONE;
+        if (!reconnect(f, e))
+            break;
+        f->mode = FETCH_MODE_BODY;
+    }
+    f->mode = FETCH_MODE_NONE;
+    if (ok && err_isset(&f->body_err)) {
+        /* The sink failed (e.g. local disk full) or the server refused. */
+        err_move(e, &f->body_err);
+        ok = false;
+    }
+    err_clear(&f->body_err);
+    if (ok) {
+        for (size_t i = 0; i < wanted.n; i++)
+            if (!f->delivered[i])
+                body_msg_error(f, wanted.v[i],
+                               "sent no body (expunged meanwhile?); it will be looked at again "
+                               "next time");
+    }
+    free(f->delivered);
+    f->delivered = NULL;
+    f->wanted = NULL;
+    f->sink = NULL;
+    uidvec_free(&wanted);
+    if (!ok)
+        err_prefix(e, "folder %s: ", f->name);
+    return ok;
+}
+
+/* ---- flags and deletion -------------------------------------------------------------- */
+
+static void store_done(void *ctx, const struct imap_resp *r, const struct err *e)
+{
+    struct err *first = ctx;
+    if (r && r->status != IMAP_STATUS_OK && !err_isset(first))
+        err_set(first, ERR_FOLDER, ERRK_PROTOCOL, "server refused to change flags: %s %s",
+                imap_status_name(r->status), r->text ? r->text : "");
+}
+
+static bool store_flags_on(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                           const char *flaglist, bool add, struct err *e)
+{
+    struct uidvec uids = UIDVEC_INIT;
+    for (size_t i = 0; i < n; i++)
+        uidvec_push(&uids, msgs[i].uid);
+    uidvec_sort_unique(&uids);
+    struct buf set;
+    buf_init(&set, IMAP_SET_MAX + 64);
+    struct err refused = ERR_INIT;
+    bool ok = true;
+    for (size_t i = 0; i < uids.n && ok;) {
+        buf_reset(&set);
+        i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
+        ok = imap_send(f->slot->session, 0, store_done, &refused, e, "UID STORE %s %cFLAGS.SILENT %s",
+                       set.data, add ? '+' : '-', flaglist);
+    }
+    if (ok)
+        ok = imap_wait_all(f->slot->session, e);
+    if (ok && err_isset(&refused)) {
+        err_move(e, &refused);
+        ok = false;
+    }
+    err_clear(&refused);
+    buf_release(&set);
+    uidvec_free(&uids);
+    if (!ok)
+        err_prefix(e, "folder %s: ", f->name);
+    return ok;
+}
+
+bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                          flagset_t flags, bool add, struct err *e)
+{
+    if (n == 0)
+        return true;
+    struct buf list;
+    buf_init(&list, 4096);
+    store_imap_flag_list(f->st, flags, &list);
+    bool ok = true;
+    if (strcmp(list.data, "()") != 0)
+        ok = store_flags_on(f, msgs, n, list.data, add, e);
+    buf_release(&list);
+    return ok;
+}
+
+bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                            struct err *e)
+{
+    if (n == 0)
+        return true;
+    if (!store_flags_on(f, msgs, n, "(\\Deleted)", true, e))
+        return false;
+    if (!f->st->o.expunge)
+        return true;
+    struct imap_session *s = f->slot->session;
+    if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
+        /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
+         * as offlineimap does. */
+        bool ok = imap_command(s, 0, NULL, e, "EXPUNGE");
+        if (!ok)
+            err_prefix(e, "folder %s: ", f->name);
+        return ok;
+    }
+    struct uidvec uids = UIDVEC_INIT;
+    for (size_t i = 0; i < n; i++)
+        uidvec_push(&uids, msgs[i].uid);
+    uidvec_sort_unique(&uids);
+    struct buf set;
+    buf_init(&set, IMAP_SET_MAX + 64);
+    struct err refused = ERR_INIT;
+    bool ok = true;
+    for (size_t i = 0; i < uids.n && ok;) {
+        buf_reset(&set);
+        i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
+        ok = imap_send(s, 0, store_done, &refused, e, "UID EXPUNGE %s", set.data);
+    }
+    if (ok)
+        ok = imap_wait_all(s, e);
+    if (ok && err_isset(&refused)) {
+        err_move(e, &refused);
+        ok = false;
+    }
+    err_clear(&refused);
+    buf_release(&set);
+    uidvec_free(&uids);
+    if (!ok)
+        err_prefix(e, "folder %s: ", f->name);
+    return ok;
+}
+
+bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
+                        struct err *e)
+{
+    err_set(e, ERR_FOLDER, ERRK_GENERIC, "folder %s: an IMAP message's UID cannot be changed",
+            f->name);
+    return false;
+}

@@ -1,0 +1,115 @@
+/*
+ * Private to the IMAP store: the connection pool and the open-folder state
+ * shared by store_imap.c (store level), store_imap_folder.c (listing,
+ * fetching, flags, deletion) and store_imap_save.c (APPEND).
+ */
+#ifndef STORE_IMAP_INTERNAL_H
+#define STORE_IMAP_INTERNAL_H
+
+#include "base/buf.h"
+#include "base/strutil.h"
+#include "base/uidset.h"
+#include "imap/imap_session.h"
+#include "store/store_imap.h"
+
+#include <pthread.h>
+
+/* Longest UID set text put in one command; commands are pipelined instead. */
+#define IMAP_SET_MAX 4000
+
+struct imap_slot {
+    struct imap_session *session; /* NULL when not connected */
+    bool busy;
+    char *selected;      /* folder selected on this session, or NULL */
+    bool selected_write; /* SELECT (true) or EXAMINE */
+};
+
+struct store_imap {
+    struct store base;
+    struct store_imap_opts o;
+    /* Copies of the option strings, owned. */
+    struct strvec owned;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct imap_slot *slots;
+    unsigned n_slots;
+    char delim; /* hierarchy delimiter, '\0' if flat */
+    bool delim_known;
+};
+
+enum fetch_mode {
+    FETCH_MODE_NONE = 0,
+    FETCH_MODE_LIST,
+    FETCH_MODE_BODY,
+};
+
+struct store_folder {
+    struct store_imap *st;
+    struct imap_slot *slot;
+    char *name;
+    struct store_folder_info info;
+    bool write;
+    /* Untagged FETCH handling for the current operation. */
+    enum fetch_mode mode;
+    struct store_msg_list *list_out;
+    const struct store_list_opts *list_opts;
+    uint32_t list_bad; /* FETCH responses without a usable UID */
+    /* Body fetch state. */
+    const struct store_sink *sink;
+    const struct uidvec *wanted; /* sorted UIDs requested */
+    uint8_t *delivered;          /* per wanted index: 1 once handed to the sink */
+    bool in_body;                /* a streamed body is in progress */
+    bool body_failed;            /* the sink refused the current body */
+    struct err body_err;
+    uint64_t unknown_keywords;
+    /* Saves in flight. */
+    struct err save_err;
+};
+
+struct store_writer {
+    struct store_folder *f;
+    uint64_t left;
+    uint64_t token;
+};
+
+/* store_imap.c */
+bool store_imap_acquire(struct store_imap *st, struct imap_slot **slot_r, struct err *e);
+void store_imap_release(struct store_imap *st, struct imap_slot *slot);
+/*
+ * Run "<verb> <name as astring><suffix>" and wait for it; suffix is raw
+ * protocol text (may be "").  res_r may be NULL.
+ */
+bool store_imap_name_command(struct imap_session *s, struct imap_result *res_r, const char *verb,
+                             const char *name, const char *suffix, struct err *e);
+/* IMAP flag list text "(\Seen \Flagged)" for a flag set; keywords via customflag. */
+void store_imap_flag_list(const struct store_imap *st, flagset_t flags, struct buf *out);
+/* Flag set from the FLAGS of a FETCH; unknown keywords are counted in *unknown_r. */
+flagset_t store_imap_flags_from(const struct store_imap *st, const struct imap_arg *flags,
+                                size_t n, uint64_t *unknown_r);
+
+/* store_imap_folder.c */
+bool store_imap_open_folder(struct store *s, const char *name, bool for_write,
+                            struct store_folder **f_r, struct err *e);
+void store_imap_close_folder(struct store_folder **f);
+const struct store_folder_info *store_imap_folder_info(struct store_folder *f);
+bool store_imap_list_msgs(struct store_folder *f, const struct store_list_opts *opts,
+                          struct store_msg_list *out, struct err *e);
+bool store_imap_fetch(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                      const struct store_sink *sink, struct err *e);
+bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                          flagset_t flags, bool add, struct err *e);
+bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                            struct err *e);
+bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
+                        struct err *e);
+
+/* store_imap_save.c */
+bool store_imap_save_begin(struct store_folder *f, const struct store_msg *meta,
+                           uint64_t wire_size, struct store_writer **w_r, struct err *e);
+bool store_imap_save_write(struct store_writer *w, const void *data, size_t len, struct err *e);
+bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta,
+                            store_saved_fn *saved, void *ctx, uint64_t token, struct err *e);
+void store_imap_save_abort(struct store_writer *w);
+bool store_imap_flush(struct store_folder *f, struct err *e);
+
+#endif

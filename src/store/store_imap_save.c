@@ -1,0 +1,202 @@
+#include "store/store_imap_internal.h"
+
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "imap/imap_cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * One APPEND in flight.  The tagged answer may arrive before save_commit
+ * registered the callback (a server refusing early), or long after (the
+ * pipeline), so the result is parked until both halves are there.
+ */
+struct append {
+    struct store_folder *f;
+    bool answered;
+    bool committed;
+    uint32_t uid;
+    struct err err;
+    store_saved_fn *saved;
+    void *ctx;
+    uint64_t token;
+};
+
+static void append_finish(struct append *ap)
+{
+    if (ap->saved)
+        ap->saved(ap->ctx, ap->token, ap->uid, err_isset(&ap->err) ? &ap->err : NULL);
+    err_clear(&ap->err);
+    free(ap);
+}
+
+static void append_done(void *ctx, const struct imap_resp *r, const struct err *e)
+{
+    struct append *ap = ctx;
+    struct store_folder *f = ap->f;
+    ap->answered = true;
+    if (!r) {
+        err_set(&ap->err, e->scope, e->kind, "%s", e->msg);
+    } else if (r->status != IMAP_STATUS_OK) {
+        /* Quota, size limit or a vanished folder: no point sending more here. */
+        err_set(&ap->err, ERR_FOLDER, ERRK_PROTOCOL,
+                "folder %s: server %s refused to store a message: %s %s%s%s%s", f->name,
+                imap_session_desc(f->slot->session), imap_status_name(r->status),
+                r->code ? "[" : "", r->code ? r->code : "", r->code ? "] " : "",
+                r->text ? r->text : "");
+    } else if (r->code && !strcmp(r->code, "APPENDUID")) {
+        struct imap_code_data d;
+        imap_code_data_init(&d);
+        struct err de = ERR_INIT;
+        if (imap_decode_code(r, 1, &d, &de) && d.uids.n == 1 &&
+            (f->info.uidvalidity == 0 || d.uidvalidity == f->info.uidvalidity))
+            ap->uid = d.uids.v[0];
+        else
+            log_warn("folder %s: server %s sent an unusable APPENDUID", f->name,
+                     imap_session_desc(f->slot->session));
+        err_clear(&de);
+        imap_code_data_release(&d);
+    }
+    if (err_isset(&ap->err) && !err_isset(&f->save_err))
+        err_set(&f->save_err, ap->err.scope, ap->err.kind, "%s", ap->err.msg);
+    if (ap->committed)
+        append_finish(ap);
+}
+
+bool store_imap_save_begin(struct store_folder *f, const struct store_msg *meta,
+                           uint64_t wire_size, struct store_writer **w_r, struct err *e)
+{
+    if (err_isset(&f->save_err)) {
+        err_set(e, f->save_err.scope, f->save_err.kind, "%s", f->save_err.msg);
+        return false;
+    }
+    struct imap_session *s = f->slot->session;
+    struct imap_cmd c;
+    imap_session_cmd_init(s, &c);
+    imap_cmd_add_raw(&c, "APPEND ");
+    imap_cmd_add_astring(&c, f->name, strlen(f->name));
+    struct buf flags;
+    buf_init(&flags, 4096);
+    store_imap_flag_list(f->st, meta->flags, &flags);
+    imap_cmd_add_raw(&c, " ");
+    imap_cmd_add_raw(&c, flags.data);
+    buf_release(&flags);
+    char date[IMAP_DATE_TIME_SIZE];
+    if (meta->date > 0 && imap_format_date_time((time_t)meta->date, date))
+        imap_cmd_add_rawf(&c, " \"%s\"", date);
+    imap_cmd_add_raw(&c, " ");
+    imap_cmd_add_literal_header(&c, wire_size);
+    struct append *ap = xcalloc(1, sizeof(*ap));
+    ap->f = f;
+    bool refused = false;
+    bool ok = imap_cmd_finish(&c, e);
+    if (!ok) {
+        imap_cmd_release(&c);
+        free(ap);
+        err_prefix(e, "folder %s: ", f->name);
+        return false;
+    }
+    ok = imap_send_external(s, append_done, ap, &c, &refused, e);
+    imap_cmd_release(&c);
+    if (!ok) {
+        /* If the command was sent, the dying session has answered it already. */
+        if (ap->answered) {
+            ap->committed = true;
+            append_finish(ap);
+        } else {
+            free(ap);
+        }
+        err_prefix(e, "folder %s: ", f->name);
+        return false;
+    }
+    if (refused) {
+        /* Refused before the literal (a synchronizing literal answered NO). */
+        err_set(e, ap->err.scope ? ap->err.scope : ERR_FOLDER, ap->err.kind, "%s",
+                ap->err.msg ? ap->err.msg : "APPEND refused");
+        ap->committed = true;
+        append_finish(ap);
+        return false;
+    }
+    struct store_writer *w = xcalloc(1, sizeof(*w));
+    w->f = f;
+    w->left = wire_size;
+    w->token = (uint64_t)(uintptr_t)ap;
+    *w_r = w;
+    return true;
+}
+
+bool store_imap_save_write(struct store_writer *w, const void *data, size_t len, struct err *e)
+{
+    if (len > w->left) {
+        err_set(e, ERR_FOLDER, ERRK_GENERIC,
+                "folder %s: message is longer than its announced size", w->f->name);
+        return false;
+    }
+    w->left -= len;
+    return imap_literal_write(w->f->slot->session, data, len, e);
+}
+
+bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta,
+                            store_saved_fn *saved, void *ctx, uint64_t token, struct err *e)
+{
+    struct store_folder *f = w->f;
+    struct append *ap = (struct append *)(uintptr_t)w->token;
+    free(w);
+    ap->saved = saved;
+    ap->ctx = ctx;
+    ap->token = token;
+    ap->committed = true;
+    if (!imap_literal_end(f->slot->session, e)) {
+        /* The session died: append_done already ran (or runs) with the error. */
+        if (ap->answered)
+            append_finish(ap);
+        return false;
+    }
+    if (ap->answered)
+        append_finish(ap);
+    /* Let answers be processed as they arrive, without waiting. */
+    return imap_poll(f->slot->session, e);
+}
+
+void store_imap_save_abort(struct store_writer *w)
+{
+    /*
+     * The literal was announced with its size; the only way to take it back is
+     * to drop the connection, so that the server stores nothing.
+     */
+    struct store_folder *f = w->f;
+    struct append *ap = (struct append *)(uintptr_t)w->token;
+    free(w);
+    ap->committed = true;
+    if (!err_isset(&f->save_err))
+        err_set(&f->save_err, ERR_FOLDER, ERRK_GENERIC,
+                "folder %s: an upload was abandoned; the connection was dropped", f->name);
+    /*
+     * Earlier APPENDs may already be stored: collect their answers first, so
+     * that none of them is reported as failed and uploaded again next time.
+     */
+    struct err e = ERR_INIT;
+    imap_wait_pending(f->slot->session, 1, &e);
+    err_clear(&e);
+    /* Freeing the session completes every pending command, ap included. */
+    imap_session_free(&f->slot->session);
+}
+
+bool store_imap_flush(struct store_folder *f, struct err *e)
+{
+    if (!f->slot->session) {
+        err_set(e, ERR_FOLDER, ERRK_NETWORK, "folder %s: the connection was dropped", f->name);
+        return false;
+    }
+    if (!imap_wait_all(f->slot->session, e)) {
+        err_prefix(e, "folder %s: ", f->name);
+        return false;
+    }
+    if (err_isset(&f->save_err)) {
+        err_set(e, f->save_err.scope, f->save_err.kind, "%s", f->save_err.msg);
+        err_clear(&f->save_err);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,617 @@
+#include "sync/sync_folder.h"
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/uidset.h"
+#include "base/xalloc.h"
+#include "status/status_db.h"
+#include "status/status_validity.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Status rows are committed at least this often while copying. */
+#define COMMIT_EVERY 500
+
+/* A message saved and waiting for its "durable" callback. */
+struct pending_save {
+    uint32_t uid;      /* remote UID (download) */
+    uint32_t key;      /* local key (upload) */
+    flagset_t flags;
+};
+
+struct run {
+    const struct sync_folder_job *j;
+    struct sync_folder_stats *stats;
+    struct store_folder *rf; /* remote folder */
+    struct store_folder *lf; /* local folder */
+    struct status_db *db;
+    struct err err; /* first folder-level error during callbacks */
+    /* Copy state. */
+    struct store *dst_store;
+    struct store_folder *dst;
+    struct store_writer *w;
+    bool writer_failed;
+    struct pending_save *pend;
+    size_t n_pend, cap_pend;
+    size_t since_commit;
+    uint64_t num, total;
+    bool upload; /* direction of the current copy */
+};
+
+static void note_err(struct run *r, const struct err *e)
+{
+    if (!err_isset(&r->err))
+        err_set(&r->err, e->scope, e->kind, "%s", e->msg);
+}
+
+static void msg_failed(struct run *r, const struct err *e)
+{
+    r->stats->msg_errors++;
+    log_error("%s", e->msg);
+}
+
+static size_t pend_push(struct run *r, uint32_t uid, uint32_t key, flagset_t flags)
+{
+    if (r->n_pend == r->cap_pend) {
+        r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 64;
+        r->pend = xreallocarray(r->pend, r->cap_pend, sizeof(*r->pend));
+    }
+    r->pend[r->n_pend] = (struct pending_save){uid, key, flags};
+    return r->n_pend++;
+}
+
+/* Make every saved message durable, record them, commit the status. */
+static bool checkpoint(struct run *r, struct err *e)
+{
+    if (r->j->dry_run)
+        return true;
+    const struct store_ops *lo = r->j->local->ops, *ro = r->j->remote->ops;
+    if (!ro->flush(r->rf, e) || !lo->flush(r->lf, e))
+        return false;
+    if (err_isset(&r->err)) {
+        err_set(e, r->err.scope, r->err.kind, "%s", r->err.msg);
+        return false;
+    }
+    if (!status_db_commit(r->db, e) || !status_db_begin(r->db, e))
+        return false;
+    r->n_pend = 0;
+    r->since_commit = 0;
+    return true;
+}
+
+static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const char *dst_folder)
+{
+    const struct sync_folder_job *j = r->j;
+    struct store *src = r->upload ? j->local : j->remote;
+    struct store *dst = r->upload ? j->remote : j->local;
+    struct log_event ev = {
+        .type = EV_COPYING_MESSAGE,
+        .account = j->account,
+        .uid = uid,
+        .num = (int64_t)++r->num,
+        .total = (int64_t)r->total,
+        .repo = src->name,
+        .repo_type = store_type(src),
+        .folder = src_folder,
+        .dst_repo = dst->name,
+        .dst_type = store_type(dst),
+        .dst_folder = dst_folder,
+    };
+    log_emit(&ev);
+}
+
+/* ---- the copy sink: source store -> destination store ------------------------- */
+
+static bool sink_begin(void *ctx, const struct store_msg *meta, uint64_t size, struct err *e)
+{
+    struct run *r = ctx;
+    r->writer_failed = false;
+    if (!r->dst_store->ops->save_begin(r->dst, meta, size, &r->w, e)) {
+        r->w = NULL;
+        r->writer_failed = true;
+        if (e->scope >= ERR_FOLDER)
+            note_err(r, e);
+        return false;
+    }
+    return true;
+}
+
+static bool sink_write(void *ctx, const void *data, size_t len, struct err *e)
+{
+    struct run *r = ctx;
+    if (!r->w)
+        return false;
+    if (!r->dst_store->ops->save_write(r->w, data, len, e)) {
+        r->dst_store->ops->save_abort(r->w);
+        r->w = NULL;
+        r->writer_failed = true;
+        note_err(r, e);
+        return false;
+    }
+    return true;
+}
+
+static void sink_abort(void *ctx)
+{
+    struct run *r = ctx;
+    if (r->w)
+        r->dst_store->ops->save_abort(r->w);
+    r->w = NULL;
+}
+
+static void saved_download(void *ctx, uint64_t token, uint32_t new_uid, const struct err *e)
+{
+    struct run *r = ctx;
+    struct pending_save *p = &r->pend[token];
+    if (e) {
+        if (e->scope >= ERR_FOLDER)
+            note_err(r, e);
+        else
+            msg_failed(r, e);
+        return;
+    }
+    struct err se = ERR_INIT;
+    if (!status_db_put(r->db, p->uid, p->flags, 0, NULL, &se))
+        note_err(r, &se);
+    err_clear(&se);
+    r->stats->downloaded++;
+    if (!(p->flags & FLAG_SEEN))
+        r->stats->new_unseen++;
+}
+
+static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const struct err *e)
+{
+    struct run *r = ctx;
+    struct pending_save *p = &r->pend[token];
+    if (e) {
+        if (e->scope >= ERR_FOLDER)
+            note_err(r, e);
+        else
+            msg_failed(r, e);
+        return;
+    }
+    struct store_msg m = {.key = p->key, .flags = p->flags};
+    struct err se = ERR_INIT;
+    if (new_uid == 0) {
+        /*
+         * Stored, but the server did not say under which UID.  As offlineimap
+         * does, drop the local copy: the message comes back with its UID on
+         * the next download, so it is neither lost nor duplicated.
+         */
+        log_warn("folder %s: the server did not tell the UID of an uploaded message; the "
+                 "local copy is removed and will be downloaded again",
+                 r->j->local_name);
+        if (!r->j->local->ops->delete_msgs(r->lf, &m, 1, &se))
+            msg_failed(r, &se);
+        err_clear(&se);
+        r->stats->uploaded++;
+        return;
+    }
+    if (!r->j->local->ops->set_uid(r->lf, &m, new_uid, &se)) {
+        msg_failed(r, &se);
+        err_clear(&se);
+        return;
+    }
+    if (!status_db_put(r->db, new_uid, p->flags, 0, NULL, &se))
+        note_err(r, &se);
+    err_clear(&se);
+    r->stats->uploaded++;
+}
+
+static bool sink_end(void *ctx, const struct store_msg *meta, struct err *e)
+{
+    struct run *r = ctx;
+    if (!r->w)
+        return false;
+    struct store_writer *w = r->w;
+    r->w = NULL;
+    size_t token;
+    if (r->upload) {
+        emit_copy(r, -(int64_t)meta->key - 1, r->j->local_name, r->j->remote_name);
+        token = pend_push(r, 0, meta->key, meta->flags);
+    } else {
+        emit_copy(r, meta->uid, r->j->remote_name, r->j->local_name);
+        token = pend_push(r, meta->uid, 0, meta->flags);
+    }
+    store_saved_fn *saved = r->upload ? saved_upload : saved_download;
+    if (!r->dst_store->ops->save_commit(w, meta, saved, r, token, e)) {
+        if (e->scope >= ERR_FOLDER)
+            note_err(r, e);
+        return false;
+    }
+    if (++r->since_commit >= COMMIT_EVERY) {
+        struct err ce = ERR_INIT;
+        if (!checkpoint(r, &ce))
+            note_err(r, &ce);
+        err_clear(&ce);
+    }
+    return true;
+}
+
+static void sink_msg_error(void *ctx, const struct store_msg *meta, const struct err *e)
+{
+    msg_failed(ctx, e);
+}
+
+static bool copy_messages(struct run *r, bool upload, const struct store_msg *msgs, size_t n,
+                          struct err *e)
+{
+    if (n == 0)
+        return true;
+    const struct sync_folder_job *j = r->j;
+    r->upload = upload;
+    r->num = 0;
+    r->total = n;
+    struct store *src = upload ? j->local : j->remote;
+    struct store_folder *sf = upload ? r->lf : r->rf;
+    r->dst_store = upload ? j->remote : j->local;
+    r->dst = upload ? r->rf : r->lf;
+    if (j->dry_run) {
+        for (size_t i = 0; i < n; i++)
+            emit_copy(r, upload ? -(int64_t)msgs[i].key - 1 : msgs[i].uid,
+                      upload ? j->local_name : j->remote_name,
+                      upload ? j->remote_name : j->local_name);
+        return true;
+    }
+    struct store_sink sink = {sink_begin, sink_write, sink_end, sink_abort, sink_msg_error, r};
+    bool ok = src->ops->fetch(sf, msgs, n, &sink, e);
+    if (ok)
+        ok = checkpoint(r, e);
+    if (ok && err_isset(&r->err)) {
+        err_move(e, &r->err);
+        ok = false;
+    }
+    return ok;
+}
+
+/* ---- deletions and flags ---------------------------------------------------------- */
+
+static void uid_text(const struct store_msg *msgs, size_t n, struct buf *out)
+{
+    struct uidvec uv = UIDVEC_INIT;
+    for (size_t i = 0; i < n; i++)
+        uidvec_push(&uv, msgs[i].uid);
+    uidvec_sort_unique(&uv);
+    uidset_format(out, uv.v, uv.n, 100000);
+    uidvec_free(&uv);
+}
+
+static bool delete_messages(struct run *r, bool on_remote, const struct store_msg *msgs,
+                            size_t n, struct err *e)
+{
+    if (n == 0)
+        return true;
+    const struct sync_folder_job *j = r->j;
+    struct store *dst = on_remote ? j->remote : j->local;
+    struct buf uids;
+    buf_init(&uids, BUF_UNBOUNDED);
+    uid_text(msgs, n, &uids);
+    struct log_event ev = {
+        .type = EV_DELETING_MESSAGES,
+        .account = j->account,
+        .count = (int64_t)n,
+        .uids = uids.data,
+        .dst_repo = dst->name,
+        .dst_type = store_type(dst),
+        .dst_folder = on_remote ? j->remote_name : j->local_name,
+    };
+    log_emit(&ev);
+    buf_release(&uids);
+    if (j->dry_run)
+        return true;
+    if (!dst->ops->delete_msgs(on_remote ? r->rf : r->lf, msgs, n, e)) {
+        if (e->scope != ERR_MSG)
+            return false;
+        /*
+         * Some could not be deleted.  Keep their status rows: the next run
+         * sees the same situation and tries again (deleting is idempotent).
+         */
+        msg_failed(r, e);
+        err_clear(e);
+        return true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!status_db_delete(r->db, msgs[i].uid, e))
+            return false;
+    if (on_remote)
+        r->stats->deleted_remote += n;
+    else
+        r->stats->deleted_local += n;
+    return checkpoint(r, e);
+}
+
+static void emit_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
+                       bool add, char letter)
+{
+    const struct sync_folder_job *j = r->j;
+    struct store *dst = on_remote ? j->remote : j->local;
+    flagset_t bit = flag_bit(letter);
+    struct store_msg_list sel = {0};
+    for (size_t i = 0; i < n; i++)
+        if ((add ? c[i].add : c[i].del) & bit)
+            store_msg_list_push(&sel, &c[i].msg);
+    if (sel.n == 0)
+        return;
+    struct buf uids;
+    buf_init(&uids, BUF_UNBOUNDED);
+    uid_text(sel.v, sel.n, &uids);
+    char flag[2] = {letter, '\0'};
+    struct log_event ev = {
+        .type = add ? EV_ADDING_FLAGS : EV_DELETING_FLAGS,
+        .account = j->account,
+        .flags = flag,
+        .count = (int64_t)sel.n,
+        .uids = uids.data,
+        .dst_repo = dst->name,
+        .dst_type = store_type(dst),
+        .dst_folder = on_remote ? j->remote_name : j->local_name,
+    };
+    log_emit(&ev);
+    buf_release(&uids);
+    store_msg_list_free(&sel);
+}
+
+static int cmp_flagset(const void *a, const void *b)
+{
+    flagset_t x = *(const flagset_t *)a, y = *(const flagset_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Apply a list of changes: one store call per distinct set of flags to add or remove. */
+static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_change *c,
+                        size_t n, struct err *e)
+{
+    if (n == 0)
+        return true;
+    const struct sync_folder_job *j = r->j;
+    struct store *dst = on_remote ? j->remote : j->local;
+    struct store_folder *df = on_remote ? r->rf : r->lf;
+    /* UI events per flag letter, in offlineimap's style. */
+    for (char l = 'A'; l <= 'z'; l = l == 'Z' ? 'a' : (char)(l + 1)) {
+        emit_flags(r, on_remote, c, n, true, l);
+        emit_flags(r, on_remote, c, n, false, l);
+    }
+    if (j->dry_run)
+        return true;
+    /* Messages whose change failed keep their old status row, to be redone next time. */
+    bool *failed = xcalloc(n, sizeof(*failed));
+    bool all_ok = true;
+    for (int pass = 0; pass < 2 && all_ok; pass++) {
+        bool add = pass == 0;
+        flagset_t *sets = xcalloc(n, sizeof(*sets));
+        size_t ns = 0;
+        for (size_t i = 0; i < n; i++) {
+            flagset_t f = add ? c[i].add : c[i].del;
+            if (f)
+                sets[ns++] = f;
+        }
+        qsort(sets, ns, sizeof(*sets), cmp_flagset);
+        bool ok = true;
+        for (size_t i = 0; i < ns && ok; i++) {
+            if (i > 0 && sets[i] == sets[i - 1])
+                continue;
+            struct store_msg_list sel = {0};
+            for (size_t k = 0; k < n; k++)
+                if ((add ? c[k].add : c[k].del) == sets[i])
+                    store_msg_list_push(&sel, &c[k].msg);
+            ok = dst->ops->set_flags(df, sel.v, sel.n, sets[i], add, e);
+            store_msg_list_free(&sel);
+            if (!ok && e->scope == ERR_MSG) {
+                msg_failed(r, e);
+                err_clear(e);
+                for (size_t k = 0; k < n; k++)
+                    if ((add ? c[k].add : c[k].del) == sets[i])
+                        failed[k] = true;
+                ok = true;
+            }
+        }
+        free(sets);
+        all_ok = ok;
+    }
+    if (!all_ok || !dst->ops->flush(df, e)) {
+        free(failed);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (failed[i])
+            continue;
+        if (!status_db_put(r->db, c[i].msg.uid, c[i].new_status, 0, NULL, e)) {
+            free(failed);
+            return false;
+        }
+    }
+    free(failed);
+    if (on_remote)
+        r->stats->flags_remote += n;
+    else
+        r->stats->flags_local += n;
+    return checkpoint(r, e);
+}
+
+/* ---- the folder ---------------------------------------------------------------------- */
+
+static bool check_validity(struct run *r, size_t n_status, size_t n_local, struct err *e)
+{
+    const struct sync_folder_job *j = r->j;
+    const struct store_folder_info *ri = j->remote->ops->folder_info(r->rf);
+    if (ri->uidvalidity == 0) {
+        err_set(e, ERR_FOLDER, ERRK_PROTOCOL,
+                "folder %s: server gave no UIDVALIDITY; cannot sync it safely", j->remote_name);
+        return false;
+    }
+    uint32_t saved = 0;
+    bool have = false;
+    if (!status_validity_read(j->remote_validity_path, &have, &saved, e))
+        return false;
+    if (have && saved != ri->uidvalidity && (n_status > 0 || n_local > 0)) {
+        struct log_event ev = {
+            .type = EV_VALIDITY_PROBLEM,
+            .account = j->account,
+            .folder = j->remote_name,
+            .repo = j->remote->name,
+            .saved = saved,
+            .got = ri->uidvalidity,
+        };
+        log_emit(&ev);
+        err_set(e, ERR_FOLDER, ERRK_UIDVALIDITY,
+                "UID validity problem for folder %s (repo %s) (saved %u; got %u); skipping it. "
+                "Nothing was changed. If the folder was really re-created on the server, move "
+                "the local folder %s and the status file %s aside and run again to download it "
+                "afresh.",
+                j->remote_name, j->remote->name, saved, ri->uidvalidity, j->local_name,
+                j->status_path);
+        return false;
+    }
+    if (j->dry_run)
+        return true;
+    if (!have || saved != ri->uidvalidity)
+        if (!status_validity_write(j->remote_validity_path, ri->uidvalidity, j->fsync, e))
+            return false;
+    uint32_t lsaved = 0;
+    bool lhave = false;
+    if (!status_validity_read(j->local_validity_path, &lhave, &lsaved, e))
+        return false;
+    if (!lhave &&
+        !status_validity_write(j->local_validity_path, STATUS_VALIDITY_MAILDIR, j->fsync, e))
+        return false;
+    return true;
+}
+
+static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
+{
+    /* Remote to local: copy, delete, flags. */
+    if (!copy_messages(r, false, p->download.v, p->download.n, e))
+        return false;
+    if (!r->j->dry_run) {
+        for (size_t i = 0; i < p->status_add.n; i++)
+            if (!status_db_put(r->db, p->status_add.v[i].uid, p->status_add.v[i].flags, 0, NULL,
+                               e))
+                return false;
+        for (size_t i = 0; i < p->status_drop.n; i++)
+            if (!status_db_delete(r->db, p->status_drop.v[i], e))
+                return false;
+    }
+    if (!delete_messages(r, false, p->local_delete.v, p->local_delete.n, e))
+        return false;
+    if (!apply_flags(r, false, p->local_flags.v, p->local_flags.n, e))
+        return false;
+    /* Local to remote: copy, delete, flags. */
+    if (!copy_messages(r, true, p->upload.v, p->upload.n, e))
+        return false;
+    if (!delete_messages(r, true, p->remote_delete.v, p->remote_delete.n, e))
+        return false;
+    if (!apply_flags(r, true, p->remote_flags.v, p->remote_flags.n, e))
+        return false;
+    return checkpoint(r, e);
+}
+
+static void emit_list(const struct sync_folder_job *j, struct store *s, const char *folder,
+                      bool loaded, size_t count)
+{
+    struct log_event ev = {
+        .type = loaded ? EV_MSGLIST_LOADED : EV_LOAD_MSGLIST,
+        .account = j->account,
+        .repo = s->name,
+        .repo_type = store_type(s),
+        .folder = folder,
+        .count = (int64_t)count,
+    };
+    log_emit(&ev);
+}
+
+bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *stats,
+                     struct err *e)
+{
+    struct sync_folder_stats dummy;
+    if (!stats)
+        stats = &dummy;
+    memset(stats, 0, sizeof(*stats));
+    struct run r = {.j = j, .stats = stats, .err = ERR_INIT};
+    struct store_msg_list rl = {0}, ll = {0};
+    struct status_rows rows = {0};
+    struct sync_status_entry *st = NULL;
+    struct sync_plan plan = {0};
+    bool ok = false;
+
+    struct log_event ev = {
+        .type = EV_SYNCING_FOLDER,
+        .account = j->account,
+        .folder = j->remote_name,
+        .repo = j->remote->name,
+        .repo_type = store_type(j->remote),
+        .dst_repo = j->local->name,
+        .dst_type = store_type(j->local),
+        .dst_folder = j->local_name,
+    };
+    log_emit(&ev);
+
+    if (!status_db_open(j->status_path, &r.db, e))
+        goto out;
+    if (status_db_created(r.db)) {
+        struct log_event nev = {.type = EV_NEW_STATUS_DB,
+                                .account = j->account,
+                                .repo = j->account,
+                                .folder = j->remote_name};
+        log_emit(&nev);
+    }
+    if (!status_db_load(r.db, &rows, e))
+        goto out;
+    if (!j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
+        goto out;
+    if (!j->remote->ops->open_folder(j->remote, j->remote_name, !j->plan.remote_readonly, &r.rf,
+                                     e))
+        goto out;
+
+    emit_list(j, j->local, j->local_name, false, 0);
+    if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
+        goto out;
+    emit_list(j, j->local, j->local_name, true, ll.n);
+    if (!check_validity(&r, rows.n, ll.n, e))
+        goto out;
+    emit_list(j, j->remote, j->remote_name, false, 0);
+    if (!j->remote->ops->list_msgs(r.rf, &j->remote_list, &rl, e))
+        goto out;
+    emit_list(j, j->remote, j->remote_name, true, rl.n);
+    store_msg_list_sort(&rl);
+    store_msg_list_sort(&ll);
+
+    st = xcalloc(rows.n ? rows.n : 1, sizeof(*st));
+    for (size_t i = 0; i < rows.n; i++)
+        st[i] = (struct sync_status_entry){rows.v[i].uid, rows.v[i].flags};
+    sync_plan_build(&rl, &ll, st, rows.n, &j->plan, &plan);
+
+    if (!j->dry_run && !status_db_begin(r.db, e))
+        goto out;
+    ok = run_passes(&r, &plan, e);
+out:
+    if (!ok && err_isset(&r.err) && !err_isset(e))
+        err_move(e, &r.err);
+    if (r.db && !j->dry_run) {
+        /*
+         * Even after a failure, commit: the open transaction holds only rows
+         * whose actions are already durable.
+         */
+        struct err ce = ERR_INIT;
+        if (!status_db_commit(r.db, &ce) && ok) {
+            err_move(e, &ce);
+            ok = false;
+        }
+        err_clear(&ce);
+    }
+    if (r.rf)
+        j->remote->ops->close_folder(&r.rf);
+    if (r.lf)
+        j->local->ops->close_folder(&r.lf);
+    status_db_close(&r.db);
+    status_rows_free(&rows);
+    sync_plan_free(&plan);
+    free(st);
+    free(r.pend);
+    store_msg_list_free(&rl);
+    store_msg_list_free(&ll);
+    err_clear(&r.err);
+    if (!ok && e->scope < ERR_FOLDER && err_isset(e))
+        e->scope = ERR_FOLDER;
+    return ok;
+}

@@ -1,0 +1,56 @@
+/*
+ * sync_folder: one folder, both directions, applied through store.h.
+ *
+ * Opens the status and both folders, checks UIDVALIDITY against the saved
+ * value (a change skips the folder with ERRK_UIDVALIDITY and changes
+ * nothing), lists both sides, plans (sync_plan.h) and applies the plan in
+ * offlineimap's pass order.  Each status change is written only after the
+ * change it records is durable: downloads after the Maildir file and its
+ * directory are synced, uploads after the server answered and the local file
+ * was renamed to carry the new UID, deletions after they happened.  A crash
+ * at any point therefore leaves a state the next run converges from.
+ *
+ * Errors for single messages are reported and counted; the folder goes on.
+ * A folder-level error stops this folder only.
+ */
+#ifndef SYNC_FOLDER_H
+#define SYNC_FOLDER_H
+
+#include "base/err.h"
+#include "store/store.h"
+#include "sync/sync_plan.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sync_folder_job {
+    const char *account;
+    struct store *remote;
+    struct store *local;
+    const char *remote_name; /* the folder's name on the server */
+    const char *local_name;  /* its name in the Maildir tree */
+    const char *status_path; /* LocalStatus-sqlite/<folder> */
+    const char *remote_validity_path;
+    const char *local_validity_path;
+    struct sync_plan_opts plan;
+    struct store_list_opts remote_list;
+    struct store_list_opts local_list;
+    bool dry_run;
+    bool fsync;
+};
+
+struct sync_folder_stats {
+    uint64_t downloaded;
+    uint64_t uploaded;
+    uint64_t deleted_local;
+    uint64_t deleted_remote;
+    uint64_t flags_local;
+    uint64_t flags_remote;
+    uint64_t msg_errors;
+    uint64_t new_unseen; /* downloaded messages without \Seen (newmail_hook) */
+};
+
+bool sync_folder_run(const struct sync_folder_job *job, struct sync_folder_stats *stats,
+                     struct err *e);
+
+#endif

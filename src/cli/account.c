@@ -1,0 +1,324 @@
+#include "cli/account.h"
+
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "cli/hooks.h"
+#include "status/status_db.h"
+#include "status/status_lock.h"
+#include "status/status_paths.h"
+#include "sync/sync_folder.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* One folder to sync: its names on both sides. */
+struct folder_pair {
+    char *remote;
+    char *local;
+};
+
+struct folder_jobs {
+    const struct account_cfg *a;
+    char remote_sep;
+    struct folder_pair *v;
+    size_t n;
+    size_t next; /* under lock */
+    pthread_mutex_t lock;
+    struct account_result res; /* under lock */
+};
+
+static char *translate_sep(const char *name, char from, char to)
+{
+    char *s = xstrdup(name);
+    if (from && to && from != to)
+        for (char *p = s; *p; p++)
+            if (*p == from)
+                *p = to;
+    return s;
+}
+
+static bool wanted(const struct account_cfg *a, const char *remote_name)
+{
+    if (!a->only_folders || a->only_folders->n == 0)
+        return true;
+    return strvec_contains(a->only_folders, remote_name);
+}
+
+/* The remote folder's status and validity file names, as offlineimap builds them. */
+static bool folder_paths(const struct account_cfg *a, const struct folder_pair *fp, char rsep,
+                         char **status_r, char **rval_r, char **lval_r, struct err *e)
+{
+    char rsep_s[2] = {rsep ? rsep : '.', '\0'};
+    char lsep_s[2] = {a->local_sep ? a->local_sep : '.', '\0'};
+    /* offlineimap: the remote visible name with the remote separator made '.'. */
+    char *sname = translate_sep(fp->remote, rsep, '.');
+    char *sbase = status_folder_basename(sname, ".");
+    free(sname);
+    char *rbase = status_folder_basename(fp->remote, rsep_s);
+    char *lbase = status_folder_basename(fp->local, lsep_s);
+    bool ok = status_path_sqlite(a->metadata, a->name, sbase, status_r, e) &&
+              status_path_validity(a->metadata, a->remote->name, rbase, rval_r, e) &&
+              status_path_validity(a->metadata, a->local->name, lbase, lval_r, e);
+    free(sbase);
+    free(rbase);
+    free(lbase);
+    return ok;
+}
+
+static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
+{
+    const struct account_cfg *a = fj->a;
+    log_set_thread_name("Folder %s [acc: %s]", fp->remote, a->name);
+    struct err e = ERR_INIT;
+    char *status = NULL, *rval = NULL, *lval = NULL;
+    bool ok = folder_paths(a, fp, fj->remote_sep, &status, &rval, &lval, &e);
+    if (ok) {
+        struct sync_folder_job job = {
+            .account = a->name,
+            .remote = a->remote,
+            .local = a->local,
+            .remote_name = fp->remote,
+            .local_name = fp->local,
+            .status_path = status,
+            .remote_validity_path = rval,
+            .local_validity_path = lval,
+            .plan =
+                {
+                    .local_readonly = a->local_readonly,
+                    .remote_readonly = a->remote_readonly,
+                    .remote_sync_deletes = a->remote_sync_deletes,
+                    .local_sync_deletes = a->local_sync_deletes,
+                },
+            .dry_run = a->dry_run,
+            .fsync = a->fsync,
+        };
+        ok = sync_folder_run(&job, NULL, &e);
+    }
+    pthread_mutex_lock(&fj->lock);
+    if (ok) {
+        fj->res.folders_synced++;
+    } else if (e.kind == ERRK_UIDVALIDITY) {
+        fj->res.validity_problems++;
+    } else {
+        fj->res.folders_failed++;
+    }
+    pthread_mutex_unlock(&fj->lock);
+    if (!ok) {
+        if (e.kind == ERRK_UIDVALIDITY)
+            log_info("%s", e.msg); /* the warning itself came with the event */
+        else
+            log_error("%s", e.msg);
+    }
+    err_clear(&e);
+    free(status);
+    free(rval);
+    free(lval);
+}
+
+static void *worker(void *arg)
+{
+    struct folder_jobs *fj = arg;
+    for (;;) {
+        pthread_mutex_lock(&fj->lock);
+        size_t i = fj->next < fj->n ? fj->next++ : fj->n;
+        pthread_mutex_unlock(&fj->lock);
+        if (i >= fj->n)
+            break;
+        sync_one(fj, &fj->v[i]);
+    }
+    return NULL;
+}
+
+static void run_jobs(struct folder_jobs *fj, unsigned threads)
+{
+    if (threads <= 1 || fj->n <= 1) {
+        char saved[160];
+        snprintf(saved, sizeof(saved), "%s", log_thread_name());
+        worker(fj);
+        log_set_thread_name("%s", saved);
+        return;
+    }
+    if (threads > fj->n)
+        threads = (unsigned)fj->n;
+    pthread_t *t = xcalloc(threads, sizeof(*t));
+    unsigned started = 0;
+    for (unsigned i = 0; i < threads; i++)
+        if (pthread_create(&t[i], NULL, worker, fj) == 0)
+            started++;
+    if (started == 0)
+        worker(fj); /* no threads to be had: do it here */
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+    const struct folder_pair *a = x, *b = y;
+    int c = strcasecmp(a->remote, b->remote);
+    return c ? c : strcmp(a->remote, b->remote);
+}
+
+static bool list_has(const struct store_folder_list *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].name, name))
+            return true;
+    return false;
+}
+
+static void emit_creating(struct store *s, const char *folder)
+{
+    struct log_event ev = {.type = EV_CREATING_FOLDER, .repo = s->name, .folder = folder};
+    log_emit(&ev);
+}
+
+/*
+ * Folder structure sync, then the list of folder pairs to sync.  A local
+ * folder created here starts with an empty status (offlineimap purges it), so
+ * a folder directory removed by hand is downloaded again, never emptied on the
+ * server.
+ */
+static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, struct err *e)
+{
+    struct store_folder_list rl = {0}, ll = {0};
+    bool ok = a->remote->ops->list_folders(a->remote, &rl, e) &&
+              a->local->ops->list_folders(a->local, &ll, e);
+    if (!ok)
+        goto out;
+    char rsep = rl.sep, lsep = a->local_sep ? a->local_sep : '.';
+    fj->remote_sep = rsep;
+    struct log_event sev = {.type = EV_SYNC_FOLDERS,
+                            .account = a->name,
+                            .repo = a->remote->name,
+                            .repo_type = store_type(a->remote),
+                            .dst_repo = a->local->name,
+                            .dst_type = store_type(a->local)};
+    log_emit(&sev);
+
+    size_t cap = rl.n + ll.n + 1;
+    fj->v = xcalloc(cap, sizeof(*fj->v));
+    /* Remote folders, created locally where missing. */
+    for (size_t i = 0; i < rl.n; i++) {
+        const char *rname = rl.v[i].name;
+        if (rl.v[i].noselect || !wanted(a, rname))
+            continue;
+        /* A name holding the local separator would be ambiguous locally. */
+        if (lsep != '/' && lsep != rsep && strchr(rname, lsep)) {
+            log_warn("folder %s on %s contains the local separator '%c'; skipped", rname,
+                     a->remote->name, lsep);
+            continue;
+        }
+        char *lname = translate_sep(rname, rsep, lsep);
+        if (!list_has(&ll, lname)) {
+            if (!a->local_createfolders || a->local_readonly) {
+                free(lname);
+                continue;
+            }
+            emit_creating(a->local, lname);
+            if (!a->dry_run) {
+                struct err fe = ERR_INIT;
+                char *status = NULL, *rval = NULL, *lval = NULL;
+                struct folder_pair tmp = {(char *)rname, lname};
+                bool made = a->local->ops->create_folder(a->local, lname, &fe) &&
+                            folder_paths(a, &tmp, rsep, &status, &rval, &lval, &fe) &&
+                            status_db_purge(status, &fe);
+                free(status);
+                free(rval);
+                free(lval);
+                if (!made) {
+                    log_error("%s", fe.msg);
+                    err_clear(&fe);
+                    free(lname);
+                    continue;
+                }
+            }
+        }
+        fj->v[fj->n].remote = xstrdup(rname);
+        fj->v[fj->n].local = lname;
+        fj->n++;
+    }
+    /* Local folders missing on the server are created there. */
+    for (size_t i = 0; i < ll.n; i++) {
+        const char *lname = ll.v[i].name;
+        if (ll.v[i].noselect || !*lname)
+            continue;
+        char *rname = translate_sep(lname, lsep, rsep);
+        if (list_has(&rl, rname) || !wanted(a, rname) || !a->remote_createfolders ||
+            a->remote_readonly) {
+            free(rname);
+            continue;
+        }
+        emit_creating(a->remote, rname);
+        if (!a->dry_run) {
+            struct err fe = ERR_INIT;
+            if (!a->remote->ops->create_folder(a->remote, rname, &fe)) {
+                log_error("%s", fe.msg);
+                err_clear(&fe);
+                free(rname);
+                continue;
+            }
+        }
+        fj->v[fj->n].remote = rname;
+        fj->v[fj->n].local = xstrdup(lname);
+        fj->n++;
+    }
+    qsort(fj->v, fj->n, sizeof(*fj->v), cmp_pair);
+out:
+    store_folder_list_free(&rl);
+    store_folder_list_free(&ll);
+    return ok;
+}
+
+bool account_sync(const struct account_cfg *a, struct account_result *res, struct err *e)
+{
+    struct account_result dummy;
+    if (!res)
+        res = &dummy;
+    memset(res, 0, sizeof(*res));
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct log_event sev = {.type = EV_ACCOUNT_START, .account = a->name};
+    log_emit(&sev);
+
+    if (!status_dirs_metadata(a->metadata, e) || !status_dirs_account(a->metadata, a->name, e) ||
+        !status_dirs_repo(a->metadata, a->remote->name, e) ||
+        !status_dirs_repo(a->metadata, a->local->name, e))
+        return false;
+    struct status_lock *lock = NULL;
+    if (!status_lock_acquire(a->metadata, a->name, &lock, e))
+        return false;
+
+    hook_run(a->presynchook, a->sync_mode, a->dry_run);
+    struct folder_jobs fj = {.a = a};
+    pthread_mutex_init(&fj.lock, NULL);
+    bool ok = a->remote->ops->connect(a->remote, e) && a->local->ops->connect(a->local, e) &&
+              plan_folders(a, &fj, e);
+    if (ok) {
+        run_jobs(&fj, a->max_connections);
+        *res = fj.res;
+        if (fj.n == 0)
+            log_warn("Account %s: no folder to sync (folderfilter issue?)", a->name);
+        hook_run(a->postsynchook, a->sync_mode, a->dry_run);
+    }
+    for (size_t i = 0; i < fj.n; i++) {
+        free(fj.v[i].remote);
+        free(fj.v[i].local);
+    }
+    free(fj.v);
+    pthread_mutex_destroy(&fj.lock);
+    status_lock_release(&lock);
+    if (ok) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        struct log_event dev = {.type = EV_ACCOUNT_DONE,
+                                .account = a->name,
+                                .num = (int64_t)(t1.tv_sec - t0.tv_sec)};
+        log_emit(&dev);
+    }
+    return ok;
+}

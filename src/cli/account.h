@@ -1,0 +1,47 @@
+/*
+ * account: one sync of one account, as offlineimap's SyncableAccount does it.
+ *
+ * Takes the account lock, runs the pre-sync hook, lists the folders of both
+ * repositories, creates on each side the folders the other has (where
+ * createfolders allows), then syncs every folder (sync_folder.h) on up to
+ * max_connections worker threads, runs the post-sync hook and releases the
+ * lock.  A folder's failure is reported and the other folders go on.
+ */
+#ifndef CLI_ACCOUNT_H
+#define CLI_ACCOUNT_H
+
+#include "base/err.h"
+#include "base/strutil.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+
+struct account_cfg {
+    const char *name;
+    const char *metadata; /* expanded [general] metadata */
+    struct store *remote;
+    struct store *local;
+    char local_sep;        /* the Maildir repository's sep */
+    bool remote_readonly, local_readonly;
+    bool remote_sync_deletes, local_sync_deletes;
+    bool remote_createfolders, local_createfolders;
+    unsigned max_connections; /* folders synced at once */
+    bool dry_run;
+    bool fsync;
+    /* -f: only these remote folders (untranslated names); empty = all */
+    const struct strvec *only_folders;
+    const char *presynchook;
+    const char *postsynchook;
+    const char *sync_mode; /* OFFLINEIMAPSYNCMODE for hooks: "full", "quick" */
+};
+
+struct account_result {
+    unsigned folders_synced;
+    unsigned folders_failed;
+    unsigned validity_problems;
+};
+
+/* False only when the account could not run at all (lock, connection, listing). */
+bool account_sync(const struct account_cfg *a, struct account_result *res, struct err *e);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * main: offlineimap's start-up sequence (REFERENCE.md 1.1): command line,
+ * configuration, user interface, then the accounts, and the exit status.
+ */
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "cli/account.h"
+#include "cli/cli_opts.h"
+#include "cli/repo_setup.h"
+#include "config/config_model.h"
+#include "ui/ui.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OIMAP_C_VERSION "0.1"
+
+static void print_full_version(void)
+{
+    printf("offlineimap v%s (C implementation %s), %s, SQLite %s\n", CLI_COMPAT_VERSION,
+           OIMAP_C_VERSION, OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+}
+
+static void print_problems(const struct config_problems *p, enum config_severity min)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct config_problem *cp = &p->v[i];
+        if (cp->severity < min)
+            continue;
+        const char *pre = cp->severity == CONFIG_ERROR     ? "ERROR: "
+                          : cp->severity == CONFIG_WARNING ? "WARNING: "
+                                                           : "";
+        fprintf(stderr, "%s%s\n", pre, cp->msg);
+    }
+}
+
+/* -d types: imap, maildir, thread, ALL; returns the mask and announces each. */
+static unsigned debug_mask(struct ui *ui, const char *types, bool *single_r)
+{
+    if (!types)
+        return 0;
+    char *list = xstrdup(types);
+    if (str_ieq(list, "all")) {
+        free(list);
+        list = xstrdup("imap,maildir,thread");
+    }
+    struct strvec sv = STRVEC_INIT;
+    strvec_split(&sv, list, ',', false);
+    unsigned mask = LOGC_SYNC; /* offlineimap always adds its '' type */
+    bool thread = false;
+    for (size_t i = 0; i < sv.n; i++) {
+        const char *t = sv.v[i];
+        if (!strcmp(t, "imap"))
+            mask |= LOGC_IMAP;
+        else if (!strcmp(t, "maildir"))
+            mask |= LOGC_MAILDIR;
+        else if (!strcmp(t, "thread")) {
+            mask |= LOGC_THREAD;
+            thread = true;
+        }
+    }
+    if (!thread && !*single_r) {
+        ui_display(ui, "Debug mode: Forcing to singlethreaded.");
+        *single_r = true;
+    }
+    for (size_t i = 0; i < sv.n; i++)
+        ui_debugging(ui, sv.v[i]);
+    ui_debugging(ui, "");
+    strvec_free(&sv);
+    free(list);
+    return mask;
+}
+
+struct run_ctx {
+    struct config *cfg;
+    struct ui *ui;
+    const struct cli_opts *opts;
+    bool single;
+    bool dry_run;
+    struct strvec only_folders;
+    /* Account scheduling across threads. */
+    pthread_mutex_t lock;
+    size_t next;
+};
+
+static void sync_account(struct run_ctx *rc, struct config_account *acc)
+{
+    log_set_thread_name("Account sync %s", acc->name);
+    struct repo_stores rs;
+    struct err e = ERR_INIT;
+    struct repo_setup_opts so = {
+        .cfg = rc->cfg,
+        .account = acc,
+        .ui = rc->ui,
+        .single_thread = rc->single,
+        .dry_run = rc->dry_run,
+    };
+    if (!repo_setup(&so, &rs, &e)) {
+        log_error("%s", e.msg);
+        err_clear(&e);
+        return;
+    }
+    rs.account.only_folders = &rc->only_folders;
+    struct account_result res;
+    if (!account_sync(&rs.account, &res, &e)) {
+        log_error("%s", e.msg);
+        err_clear(&e);
+    }
+    repo_stores_release(&rs);
+}
+
+static void *account_worker(void *arg)
+{
+    struct run_ctx *rc = arg;
+    for (;;) {
+        pthread_mutex_lock(&rc->lock);
+        size_t i = rc->next < rc->cfg->nsync ? rc->next++ : rc->cfg->nsync;
+        pthread_mutex_unlock(&rc->lock);
+        if (i >= rc->cfg->nsync)
+            break;
+        sync_account(rc, rc->cfg->sync[i]);
+    }
+    return NULL;
+}
+
+static void run_accounts(struct run_ctx *rc)
+{
+    size_t threads = rc->single ? 1 : (size_t)rc->cfg->general.maxsyncaccounts;
+    if (threads < 1)
+        threads = 1;
+    if (threads > rc->cfg->nsync)
+        threads = rc->cfg->nsync;
+    pthread_mutex_init(&rc->lock, NULL);
+    if (threads <= 1) {
+        account_worker(rc);
+        log_set_thread_name("MainThread");
+    } else {
+        pthread_t *t = xcalloc(threads, sizeof(*t));
+        size_t started = 0;
+        for (size_t i = 0; i < threads; i++)
+            if (pthread_create(&t[i], NULL, account_worker, rc) == 0)
+                started++;
+        if (!started)
+            account_worker(rc);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(t[i], NULL);
+        free(t);
+    }
+    pthread_mutex_destroy(&rc->lock);
+}
+
+static int delete_folder(struct run_ctx *rc)
+{
+    if (rc->cfg->nsync != 1) {
+        log_error("--delete-folder needs exactly one account (use -a)");
+        return 1;
+    }
+    struct config_account *acc = rc->cfg->sync[0];
+    struct repo_stores rs;
+    struct err e = ERR_INIT;
+    struct repo_setup_opts so = {.cfg = rc->cfg, .account = acc, .ui = rc->ui, .single_thread = 1};
+    if (!repo_setup(&so, &rs, &e)) {
+        log_error("%s", e.msg);
+        err_clear(&e);
+        return 1;
+    }
+    const char *name = rc->opts->delete_folder;
+    log_info("%sDeleting folder '%s' in repository '%s'", rc->dry_run ? "[DRYRUN] " : "", name,
+             rs.account.remote->name);
+    bool ok = rc->dry_run || (rs.account.remote->ops->connect(rs.account.remote, &e) &&
+                              rs.account.remote->ops->delete_folder(rs.account.remote, name, &e));
+    if (!ok) {
+        log_error("%s", e.msg);
+        err_clear(&e);
+    }
+    repo_stores_release(&rs);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct cli_opts opts;
+    enum cli_parse_result pr = cli_opts_parse(argc, argv, &opts, stdout, stderr);
+    if (pr != CLI_PARSE_OK) {
+        cli_opts_release(&opts);
+        return pr == CLI_PARSE_EXIT_OK ? 0 : 2;
+    }
+    if (opts.full_version) {
+        print_full_version();
+        cli_opts_release(&opts);
+        return 0;
+    }
+
+    char *path = opts.config_file ? fs_expand_path(opts.config_file) : config_default_path();
+    if (!fs_exists(path)) {
+        fprintf(stderr, "ERROR:root: *** Config file '%s' does not exist; aborting!\n", path);
+        free(path);
+        cli_opts_release(&opts);
+        return 1;
+    }
+    struct config_overrides ov = {
+        .set = (const char *const *)opts.overrides.v,
+        .nset = opts.overrides.n,
+        .accounts = opts.accounts,
+    };
+    struct config *cfg = NULL;
+    struct config_problems problems = CONFIG_PROBLEMS_INIT;
+    bool loaded = config_load(path, &ov, &cfg, &problems);
+    print_problems(&problems, opts.check_config ? CONFIG_INFO : CONFIG_WARNING);
+    size_t nerr = config_problems_count(&problems, CONFIG_ERROR);
+    config_problems_free(&problems);
+    free(path);
+    if (!loaded || opts.check_config) {
+        if (opts.check_config && loaded)
+            printf("Configuration OK.\n");
+        config_free(&cfg);
+        cli_opts_release(&opts);
+        return loaded && nerr == 0 ? 0 : 1;
+    }
+
+    const char *ui_name_ = opts.ui ? opts.ui : cfg->general.ui;
+    if (opts.info)
+        ui_name_ = "ttyui";
+    bool dry_run = opts.dry_run || cfg->general.dry_run;
+    struct ui_opts uo = {
+        .logfile = opts.log_file,
+        .syslog = opts.syslog,
+        .dry_run = dry_run,
+        .version = CLI_COMPAT_VERSION,
+        .argc = argc,
+        .argv = argv,
+    };
+    struct err e = ERR_INIT;
+    struct ui *ui = ui_new(ui_name_, &uo, &e);
+    if (!ui) {
+        fprintf(stderr, "ERROR:root:%s\n", e.msg);
+        err_clear(&e);
+        config_free(&cfg);
+        cli_opts_release(&opts);
+        return 1;
+    }
+    ui_install(ui);
+    char info[256];
+    snprintf(info, sizeof(info), "C implementation %s, %s, SQLite %s", OIMAP_C_VERSION,
+             OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+    ui_banner(ui, info);
+
+    struct run_ctx rc = {
+        .cfg = cfg,
+        .ui = ui,
+        .opts = &opts,
+        .single = opts.single_thread,
+        .dry_run = dry_run,
+    };
+    if (opts.debug_types)
+        log_set_debug(debug_mask(ui, opts.debug_types, &rc.single));
+    if (opts.folders)
+        strvec_split(&rc.only_folders, opts.folders, ',', true);
+
+    int status = 0;
+    if (cfg->nsync == 0) {
+        config_free(&cfg);
+        cli_opts_release(&opts);
+        int st = ui_terminate(ui, 1, NULL, "No accounts are defined!");
+        ui_free(&ui);
+        return st;
+    }
+    if (opts.delete_folder) {
+        status = delete_folder(&rc);
+    } else if (opts.info || opts.migrate_fmd5 || opts.mbnames_prune) {
+        log_error("%s is not available in this version yet",
+                  opts.info ? "--info"
+                  : opts.migrate_fmd5 ? "--migrate-fmd5-using-nametrans"
+                                      : "--mbnames-prune");
+        status = 1;
+    } else {
+        run_accounts(&rc);
+    }
+    strvec_free(&rc.only_folders);
+    config_free(&cfg);
+    cli_opts_release(&opts);
+    status = ui_terminate(ui, status, NULL, NULL);
+    ui_free(&ui);
+    return status;
+}

@@ -1,0 +1,205 @@
+#include "cli/repo_setup.h"
+
+#include "base/buf.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "net/conn.h"
+#include "store/store_imap.h"
+#include "store/store_maildir.h"
+#include "ui/ui.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Default socket timeout when socktimeout is 0: never hang for ever. */
+#define DEFAULT_TIMEOUT_MS (120 * 1000)
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+static bool read_passfile(const char *path, char **pw_r, struct err *e)
+{
+    char *p = fs_expand_path(path);
+    struct buf b;
+    buf_init(&b, 64 * 1024);
+    bool ok = fs_read_file(p, 64 * 1024, &b, e);
+    free(p);
+    if (!ok) {
+        buf_release(&b);
+        err_prefix(e, "remotepassfile: ");
+        e->scope = ERR_REPO;
+        return false;
+    }
+    /* The first line, stripped, as offlineimap reads it. */
+    size_t n = strcspn(b.data, "\n");
+    b.data[n] = '\0';
+    char *pw = str_trim(xstrdup(b.data));
+    memset(b.data, 0, b.len);
+    buf_release(&b);
+    *pw_r = pw;
+    return true;
+}
+
+static bool get_password(void *ctx, bool retry, char **pw_r, struct err *e)
+{
+    struct password_src *ps = ctx;
+    const struct config_repository *r = ps->repo;
+    if (r->remotepass) {
+        if (retry)
+            return false;
+        *pw_r = xstrdup(r->remotepass);
+        return true;
+    }
+    if (r->remotepassfile) {
+        if (retry)
+            return false;
+        return read_passfile(r->remotepassfile, pw_r, e);
+    }
+    pthread_mutex_lock(&ps->lock);
+    bool ok = true;
+    if (!ps->cached || retry) {
+        char *pw = NULL;
+        ok = ui_get_password(ps->ui, ps->account, r->remotehost,
+                             r->remoteuser ? r->remoteuser : "", retry ? "login failed" : NULL,
+                             &pw, e);
+        if (ok) {
+            wipe_free(ps->cached);
+            ps->cached = pw;
+        }
+    }
+    if (ok)
+        *pw_r = xstrdup(ps->cached);
+    pthread_mutex_unlock(&ps->lock);
+    if (!ok)
+        e->scope = ERR_REPO;
+    return ok;
+}
+
+static char *join_mechs(const struct strvec *sv)
+{
+    if (sv->n == 0)
+        return NULL;
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    for (size_t i = 0; i < sv->n; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", sv->v[i]);
+    return buf_detach(&b, NULL);
+}
+
+static struct store *make_imap(const struct repo_setup_opts *o, const struct config_repository *r,
+                               const struct config_repository *local, struct password_src *pw)
+{
+    const struct config_general *g = &o->cfg->general;
+    struct store_imap_opts io = {0};
+    io.repo_name = r->name;
+    io.conn.host = r->remotehost;
+    io.conn.port = r->remoteport;
+    io.conn.family = r->ipv6 == CONFIG_YES   ? CONN_FAMILY_IPV6
+                     : r->ipv6 == CONFIG_NO ? CONN_FAMILY_IPV4
+                                            : CONN_FAMILY_ANY;
+    io.conn.preauth_tunnel = r->preauthtunnel;
+    io.conn.transport_tunnel = r->transporttunnel;
+    io.conn.ssl = r->ssl;
+    io.conn.starttls = r->starttls;
+    io.conn.tls.host = r->remotehost;
+    io.conn.tls.cafile = r->sslcacertfile;
+    io.conn.tls.fingerprints = r->cert_fingerprint;
+    io.conn.tls.client_cert = r->sslclientcert;
+    io.conn.tls.client_key = r->sslclientkey;
+    io.conn.tls.tls_level = r->tls_level;
+    io.conn.tls.ssl_version = r->ssl_version;
+    /* A pinned fingerprint without a CA file trusts the pin alone, as offlineimap. */
+    io.conn.tls.no_verify = r->cert_fingerprint && !r->sslcacertfile;
+    io.conn.timeout_ms = g->socktimeout > 0 ? g->socktimeout * 1000 : DEFAULT_TIMEOUT_MS;
+    io.conn.user = r->remoteuser;
+    io.conn.identity = r->remote_identity;
+    char *mechs = join_mechs(&r->auth_mechanisms);
+    io.conn.auth_mechanisms = mechs;
+    io.conn.password = get_password;
+    io.conn.password_ctx = pw;
+    io.conn.compress = r->usecompression;
+    io.max_connections = o->single_thread ? 1 : (unsigned)(r->maxconnections > 0 ? r->maxconnections : 1);
+    /* offlineimap's default reference is the two characters "" (the empty name). */
+    io.reference = r->reference && strcmp(r->reference, "\"\"") != 0 ? r->reference : "";
+    io.subscribed_only = r->subscribedonly;
+    io.expunge = r->expunge;
+    io.retry_count = r->retrycount;
+    for (int k = 0; k < 26; k++)
+        io.keywords[k] = local ? local->customflag[k] : NULL;
+    struct store *s = store_imap_new(&io);
+    free(mechs);
+    return s;
+}
+
+bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct err *e)
+{
+    memset(rs, 0, sizeof(*rs));
+    const struct config_account *acc = o->account;
+    const struct config_repository *remote = acc->remote, *local = acc->local;
+    if (!remote || !local) {
+        err_set(e, ERR_REPO, ERRK_CONFIG, "account %s: its repositories are not configured",
+                acc->name);
+        return false;
+    }
+    if (!config_repo_is_imap(remote->type) || !config_repo_is_maildir(local->type)) {
+        err_set(e, ERR_REPO, ERRK_CONFIG,
+                "account %s: only a Maildir local repository with an IMAP remote repository is "
+                "supported so far (got %s and %s)",
+                acc->name, config_repo_type_name(local->type),
+                config_repo_type_name(remote->type));
+        return false;
+    }
+    struct password_src *pw = xcalloc(1, sizeof(*pw));
+    pw->repo = remote;
+    pw->account = acc->name;
+    pw->ui = o->ui;
+    pthread_mutex_init(&pw->lock, NULL);
+    rs->pw = pw;
+
+    struct maildir_opts mo = {
+        .name = local->name,
+        .root = local->localfolders,
+        .sep = local->sep && local->sep[0] ? local->sep[0] : '.',
+        .windows_compatible = acc->maildir_windows_compatible,
+        .fsync = o->cfg->general.fsync,
+    };
+    struct account_cfg *a = &rs->account;
+    a->name = acc->name;
+    a->metadata = o->cfg->general.metadata;
+    a->local = store_maildir_new(&mo);
+    a->remote = make_imap(o, remote, local, pw);
+    a->local_sep = mo.sep;
+    a->remote_readonly = remote->readonly;
+    a->local_readonly = local->readonly;
+    a->remote_sync_deletes = remote->sync_deletes;
+    a->local_sync_deletes = local->sync_deletes;
+    a->remote_createfolders = remote->createfolders;
+    a->local_createfolders = local->createfolders;
+    a->max_connections =
+        o->single_thread ? 1 : (unsigned)(remote->maxconnections > 0 ? remote->maxconnections : 1);
+    a->dry_run = o->dry_run;
+    a->fsync = o->cfg->general.fsync;
+    a->presynchook = acc->presynchook;
+    a->postsynchook = acc->postsynchook;
+    a->sync_mode = "full";
+    return true;
+}
+
+void repo_stores_release(struct repo_stores *rs)
+{
+    if (rs->account.remote)
+        rs->account.remote->ops->free(rs->account.remote);
+    if (rs->account.local)
+        rs->account.local->ops->free(rs->account.local);
+    if (rs->pw) {
+        wipe_free(rs->pw->cached);
+        pthread_mutex_destroy(&rs->pw->lock);
+        free(rs->pw);
+    }
+    memset(rs, 0, sizeof(*rs));
+}

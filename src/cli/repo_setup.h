@@ -1,0 +1,48 @@
+/*
+ * repo_setup: from the configuration of one account to its two stores.
+ *
+ * Builds the IMAP store (connection options, TLS options, credentials) and
+ * the Maildir store from the account's repositories, and fills the account
+ * settings the runner needs.  Credentials come in offlineimap's order:
+ * remotepass, remotepassfile, then a prompt through the UI; a password that
+ * worked is kept for the account's other connections.
+ */
+#ifndef CLI_REPO_SETUP_H
+#define CLI_REPO_SETUP_H
+
+#include "base/err.h"
+#include "cli/account.h"
+#include "config/config_model.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct ui;
+
+struct repo_setup_opts {
+    const struct config *cfg;
+    const struct config_account *account;
+    struct ui *ui;
+    bool single_thread;
+    bool dry_run;
+};
+
+/* Where the IMAP store gets its password; shared by its connections. */
+struct password_src {
+    const struct config_repository *repo;
+    const char *account;
+    struct ui *ui;
+    pthread_mutex_t lock;
+    char *cached;   /* a password that worked, or the last one given */
+    bool prompted;  /* the cached one came from the user */
+};
+
+struct repo_stores {
+    struct account_cfg account;
+    struct password_src *pw;
+};
+
+bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct err *e);
+void repo_stores_release(struct repo_stores *rs);
+
+#endif

@@ -215,7 +215,8 @@ static bool md_list_folders(struct store *s, struct store_folder_list *out, stru
         out->n = start;
         return false;
     }
-    qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_entry);
+    if (out->n > start)
+        qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_entry);
     return true;
 }
 

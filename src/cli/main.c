@@ -42,40 +42,25 @@ static void print_problems(const struct config_problems *p, enum config_severity
     }
 }
 
-/* -d types: imap, maildir, thread, ALL; returns the mask and announces each. */
-static unsigned debug_mask(struct ui *ui, const char *types, bool *single_r)
+/* -d types: imap, maildir, thread, ALL (offlineimap's list, "ALL" in any case). */
+static void debug_types(const char *types, struct strvec *sv)
 {
-    if (!types)
-        return 0;
-    char *list = xstrdup(types);
-    if (str_ieq(list, "all")) {
-        free(list);
-        list = xstrdup("imap,maildir,thread");
-    }
-    struct strvec sv = STRVEC_INIT;
-    strvec_split(&sv, list, ',', false);
+    if (str_ieq(types, "all"))
+        types = "imap,maildir,thread";
+    strvec_split(sv, types, ',', false);
+}
+
+static unsigned debug_mask(const struct strvec *sv)
+{
     unsigned mask = LOGC_SYNC; /* offlineimap always adds its '' type */
-    bool thread = false;
-    for (size_t i = 0; i < sv.n; i++) {
-        const char *t = sv.v[i];
-        if (!strcmp(t, "imap"))
+    for (size_t i = 0; i < sv->n; i++) {
+        if (!strcmp(sv->v[i], "imap"))
             mask |= LOGC_IMAP;
-        else if (!strcmp(t, "maildir"))
+        else if (!strcmp(sv->v[i], "maildir"))
             mask |= LOGC_MAILDIR;
-        else if (!strcmp(t, "thread")) {
+        else if (!strcmp(sv->v[i], "thread"))
             mask |= LOGC_THREAD;
-            thread = true;
-        }
     }
-    if (!thread && !*single_r) {
-        ui_display(ui, "Debug mode: Forcing to singlethreaded.");
-        *single_r = true;
-    }
-    for (size_t i = 0; i < sv.n; i++)
-        ui_debugging(ui, sv.v[i]);
-    ui_debugging(ui, "");
-    strvec_free(&sv);
-    free(list);
     return mask;
 }
 
@@ -231,7 +216,11 @@ int main(int argc, char **argv)
     if (opts.info)
         ui_name_ = "ttyui";
     bool dry_run = opts.dry_run || cfg->general.dry_run;
+    struct strvec dtypes = STRVEC_INIT;
+    if (opts.debug_types)
+        debug_types(opts.debug_types, &dtypes);
     struct ui_opts uo = {
+        .debug = opts.debug_types ? debug_mask(&dtypes) : 0,
         .logfile = opts.log_file,
         .syslog = opts.syslog,
         .dry_run = dry_run,
@@ -244,6 +233,7 @@ int main(int argc, char **argv)
     if (!ui) {
         fprintf(stderr, "ERROR:root:%s\n", e.msg);
         err_clear(&e);
+        strvec_free(&dtypes);
         config_free(&cfg);
         cli_opts_release(&opts);
         return 1;
@@ -261,8 +251,17 @@ int main(int argc, char **argv)
         .single = opts.single_thread,
         .dry_run = dry_run,
     };
-    if (opts.debug_types)
-        log_set_debug(debug_mask(ui, opts.debug_types, &rc.single));
+    if (opts.debug_types) {
+        /* Without "thread", offlineimap forces single threading for readable output. */
+        if (!strvec_contains(&dtypes, "thread") && !rc.single) {
+            ui_display(ui, "Debug mode: Forcing to singlethreaded.");
+            rc.single = true;
+        }
+        for (size_t i = 0; i < dtypes.n; i++)
+            ui_debugging(ui, dtypes.v[i]);
+        ui_debugging(ui, "");
+    }
+    strvec_free(&dtypes);
     if (opts.folders)
         strvec_split(&rc.only_folders, opts.folders, ',', true);
 

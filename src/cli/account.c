@@ -1,4 +1,5 @@
 #include "cli/account.h"
+#include "base/crashpoint.h"
 
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -230,6 +231,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
                 free(status);
                 free(rval);
                 free(lval);
+                crashpoint("local-folder-created");
                 if (!made) {
                     log_error("%s", fe.msg);
                     err_clear(&fe);

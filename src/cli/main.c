@@ -3,6 +3,7 @@
  * configuration, user interface, then the accounts, and the exit status.
  */
 #include "base/fsutil.h"
+#include "base/crashpoint.h"
 #include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -173,6 +174,7 @@ static int delete_folder(struct run_ctx *rc)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    crashpoint_init();
     struct cli_opts opts;
     enum cli_parse_result pr = cli_opts_parse(argc, argv, &opts, stdout, stderr);
     if (pr != CLI_PARSE_OK) {

@@ -1,4 +1,5 @@
 #include "store/store_imap_internal.h"
+#include "base/crashpoint.h"
 
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -527,6 +528,7 @@ bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs
         return true;
     if (!store_flags_on(f, msgs, n, "(\\Deleted)", true, e))
         return false;
+    crashpoint("imap-deleted-flagged");
     if (!f->st->o.expunge)
         return true;
     struct imap_session *s = f->slot->session;

@@ -1,4 +1,5 @@
 #include "store/store_imap_internal.h"
+#include "base/crashpoint.h"
 
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -147,6 +148,7 @@ bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta
     ap->ctx = ctx;
     ap->token = token;
     ap->committed = true;
+    crashpoint("imap-append-written");
     if (!imap_literal_end(f->slot->session, e)) {
         /* The session died: append_done already ran (or runs) with the error. */
         if (ap->answered)

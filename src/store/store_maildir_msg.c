@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "store/maildir_priv.h"
+#include "base/crashpoint.h"
 
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -69,6 +70,7 @@ static bool rename_msg(struct store_folder *f, struct maildir_msg *m, rename_tar
             break;
         }
         if (maildir_rename_noreplace(f->dfd[m->sub], m->name, f->dfd[sub], name.data) == 0) {
+            crashpoint("maildir-message-renamed");
             *subs_r |= (1u << sub) | (1u << m->sub);
             m->name = arena_strndup(&f->names, name.data, name.len);
             m->sub = (uint8_t)sub;
@@ -236,6 +238,7 @@ bool maildir_delete_msgs(struct store_folder *f, const struct store_msg *msgs, s
                 err = 0; /* already gone */
         }
         if ((err == 0 || err == ENOENT) && !err_isset(&me)) {
+            crashpoint("maildir-unlinked");
             subs |= 1u << m->sub;
             maildir_folder_forget(f, (size_t)(m - f->v));
             continue;

@@ -16,6 +16,7 @@
  * waiting callback as an error instead, and stops further saves.
  */
 #include "store/maildir_priv.h"
+#include "base/crashpoint.h"
 
 #include "base/fsutil.h"
 #include "base/log.h"
@@ -248,8 +249,11 @@ static bool rename_into_place(struct store_writer *w, const struct store_msg *me
                     (unsigned)meta->uid);
             return false;
         }
-        if (maildir_rename_noreplace(f->dfd[MD_TMP], w->tmpname, f->dfd[sub], name->data) == 0)
+        crashpoint("maildir-tmp-written");
+        if (maildir_rename_noreplace(f->dfd[MD_TMP], w->tmpname, f->dfd[sub], name->data) == 0) {
+            crashpoint("maildir-renamed");
             return true;
+        }
         if (errno != EEXIST)
             break;
         /* Taken by a file of another process: a fresh unique part for the final name. */

@@ -1,4 +1,5 @@
 #include "sync/sync_folder.h"
+#include "base/crashpoint.h"
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -73,7 +74,11 @@ static bool checkpoint(struct run *r, struct err *e)
         err_set(e, r->err.scope, r->err.kind, "%s", r->err.msg);
         return false;
     }
-    if (!status_db_commit(r->db, e) || !status_db_begin(r->db, e))
+    crashpoint("status-commit");
+    if (!status_db_commit(r->db, e))
+        return false;
+    crashpoint("status-committed");
+    if (!status_db_begin(r->db, e))
         return false;
     r->n_pend = 0;
     r->since_commit = 0;
@@ -151,6 +156,7 @@ static void saved_download(void *ctx, uint64_t token, uint32_t new_uid, const st
             msg_failed(r, e);
         return;
     }
+    crashpoint("download-durable");
     struct err se = ERR_INIT;
     if (!status_db_put(r->db, p->uid, p->flags, 0, NULL, &se))
         note_err(r, &se);
@@ -171,6 +177,7 @@ static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const stru
             msg_failed(r, e);
         return;
     }
+    crashpoint("upload-answered");
     struct store_msg m = {.key = p->key, .flags = p->flags};
     struct err se = ERR_INIT;
     if (new_uid == 0) {
@@ -193,6 +200,7 @@ static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const stru
         err_clear(&se);
         return;
     }
+    crashpoint("upload-renamed");
     if (!status_db_put(r->db, new_uid, p->flags, 0, NULL, &se))
         note_err(r, &se);
     err_clear(&se);
@@ -311,6 +319,7 @@ static bool delete_messages(struct run *r, bool on_remote, const struct store_ms
         err_clear(e);
         return true;
     }
+    crashpoint(on_remote ? "remote-deleted" : "local-deleted");
     for (size_t i = 0; i < n; i++)
         if (!status_db_delete(r->db, msgs[i].uid, e))
             return false;
@@ -413,6 +422,7 @@ static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_ch
         free(failed);
         return false;
     }
+    crashpoint(on_remote ? "remote-flags-set" : "local-flags-set");
     for (size_t i = 0; i < n; i++) {
         if (failed[i])
             continue;
@@ -465,9 +475,11 @@ static bool check_validity(struct run *r, size_t n_status, size_t n_local, struc
     }
     if (j->dry_run)
         return true;
-    if (!have || saved != ri->uidvalidity)
+    if (!have || saved != ri->uidvalidity) {
         if (!status_validity_write(j->remote_validity_path, ri->uidvalidity, j->fsync, e))
             return false;
+        crashpoint("validity-saved");
+    }
     uint32_t lsaved = 0;
     bool lhave = false;
     if (!status_validity_read(j->local_validity_path, &lhave, &lsaved, e))

@@ -20,6 +20,8 @@
 struct folder_pair {
     char *remote;
     char *local;
+    bool local_absent;  /* dry run: would be created locally */
+    bool remote_absent; /* dry run: would be created on the server */
 };
 
 struct folder_jobs {
@@ -96,6 +98,8 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
                 },
             .dry_run = a->dry_run,
             .fsync = a->fsync,
+            .local_absent = fp->local_absent,
+            .remote_absent = fp->remote_absent,
         };
         ok = sync_folder_run(&job, NULL, &e);
     }
@@ -215,12 +219,14 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
             continue;
         }
         char *lname = translate_sep(rname, rsep, lsep);
+        bool absent = false;
         if (!list_has(&ll, lname)) {
             if (!a->local_createfolders || a->local_readonly) {
                 free(lname);
                 continue;
             }
             emit_creating(a->local, lname);
+            absent = a->dry_run;
             if (!a->dry_run) {
                 struct err fe = ERR_INIT;
                 char *status = NULL, *rval = NULL, *lval = NULL;
@@ -242,6 +248,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         }
         fj->v[fj->n].remote = xstrdup(rname);
         fj->v[fj->n].local = lname;
+        fj->v[fj->n].local_absent = absent;
         fj->n++;
     }
     /* Local folders missing on the server are created there. */
@@ -267,6 +274,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         }
         fj->v[fj->n].remote = rname;
         fj->v[fj->n].local = xstrdup(lname);
+        fj->v[fj->n].remote_absent = a->dry_run;
         fj->n++;
     }
     qsort(fj->v, fj->n, sizeof(*fj->v), cmp_pair);

@@ -1,5 +1,6 @@
 #include "cli/cli_opts.h"
 
+#include "base/buf.h"
 #include "base/xalloc.h"
 
 #include <stdlib.h>
@@ -57,6 +58,24 @@ static const struct opt_def defs[] = {
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+/* --help and --version are handled before the table; these stand for them in prefix matching. */
+static const struct opt_def help_def = {0, "help", OPT_FLAG, 0, NULL, NULL};
+static const struct opt_def version_def = {0, "version", OPT_FLAG, 0, NULL, NULL};
+
+/* "--b, --a" -> "--a, --b" */
+static char *sorted_list(const char *list)
+{
+    struct strvec sv = STRVEC_INIT;
+    strvec_split(&sv, list, ',', true);
+    strvec_sort(&sv);
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    for (size_t i = 0; i < sv.n; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", sv.v[i]);
+    strvec_free(&sv);
+    return buf_detach(&b, NULL);
+}
 
 static void usage_line(FILE *f)
 {
@@ -136,39 +155,53 @@ enum cli_parse_result cli_opts_parse(int argc, char **argv, struct cli_opts *o, 
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-            if ((nlen == 4 && !strncmp(name, "help", 4))) {
-                print_help(out);
-                return CLI_PARSE_EXIT_OK;
-            }
-            if (nlen == 7 && !strncmp(name, "version", 7)) {
-                fprintf(out, "%s\n", CLI_COMPAT_VERSION);
-                return CLI_PARSE_EXIT_OK;
-            }
             /* optparse accepts any unambiguous prefix of a long option. */
             const struct opt_def *found = NULL;
             int matches = 0;
-            for (size_t k = 0; k < NDEFS; k++) {
-                const struct opt_def *d = &defs[k];
-                if (!d->long_name || strncmp(d->long_name, name, nlen) != 0)
+            struct buf names;
+            buf_init(&names, BUF_UNBOUNDED);
+            for (size_t k = 0; k < NDEFS + 2; k++) {
+                const char *ln = k < NDEFS ? defs[k].long_name : k == NDEFS ? "help" : "version";
+                if (!ln || strncmp(ln, name, nlen) != 0)
                     continue;
-                if (strlen(d->long_name) == nlen) {
+                const struct opt_def *d = k < NDEFS ? &defs[k] : k == NDEFS ? &help_def : &version_def;
+                if (strlen(ln) == nlen) {
                     found = d;
                     matches = 1;
                     break;
                 }
+                buf_printf(&names, "%s--%s", matches ? ", " : "", ln);
                 found = d;
                 matches++;
             }
             char *opt = xstrndup(a, nlen + 2);
             if (matches == 0) {
+                buf_release(&names);
                 int r = usage_error(err, "no such option: %s", opt);
                 free(opt);
                 return r;
             }
             if (matches > 1) {
-                int r = usage_error(err, "ambiguous option: %s", opt);
+                /* optparse lists the candidates sorted. */
+                char *cands = sorted_list(names.data);
+                char *what = xasprintf("%s (%s?)", opt, cands);
+                free(cands);
+                buf_release(&names);
+                int r = usage_error(err, "ambiguous option: %s", what);
+                free(what);
                 free(opt);
                 return r;
+            }
+            buf_release(&names);
+            if (found == &help_def) {
+                free(opt);
+                print_help(out);
+                return CLI_PARSE_EXIT_OK;
+            }
+            if (found == &version_def) {
+                free(opt);
+                fprintf(out, "%s\n", CLI_COMPAT_VERSION);
+                return CLI_PARSE_EXIT_OK;
             }
             if (found->kind == OPT_FLAG) {
                 if (eq) {
@@ -182,7 +215,7 @@ enum cli_parse_result cli_opts_parse(int argc, char **argv, struct cli_opts *o, 
             } else if (i + 1 < argc) {
                 set_value(o, found, argv[++i]);
             } else {
-                int r = usage_error(err, "%s option requires an argument", opt);
+                int r = usage_error(err, "%s option requires 1 argument", opt);
                 free(opt);
                 return r;
             }
@@ -211,7 +244,7 @@ enum cli_parse_result cli_opts_parse(int argc, char **argv, struct cli_opts *o, 
                 } else if (i + 1 < argc) {
                     set_value(o, found, argv[++i]);
                 } else {
-                    return usage_error(err, "%s option requires an argument", opt);
+                    return usage_error(err, "%s option requires 1 argument", opt);
                 }
                 break;
             }

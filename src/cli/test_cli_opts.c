@@ -55,7 +55,7 @@ int main(void)
     cli_opts_release(&o);
     const char *a4[] = {"offlineimap", "-a", NULL};
     test_assert(parse(&o, a4, errbuf, sizeof errbuf) == CLI_PARSE_EXIT_ERROR);
-    test_assert(strstr(errbuf, "-a option requires an argument") != NULL);
+    test_assert(strstr(errbuf, "-a option requires 1 argument") != NULL);
     cli_opts_release(&o);
     const char *a5[] = {"offlineimap", "--dry-run=yes", NULL};
     test_assert(parse(&o, a5, errbuf, sizeof errbuf) == CLI_PARSE_EXIT_ERROR);

@@ -229,9 +229,9 @@ static void select_accounts(struct config *cfg, const char *override, struct con
         struct config_account *acc = config_find_account(cfg, names.v[i]);
         if (!acc) {
             problem_add(probs, CONFIG_ERROR, line,
-                        "%s: the account '%s' does not exist: there is no [Account %s] section "
-                        "(valid accounts: %s).",
-                        origin, names.v[i], names.v[i], valid);
+                        "The account '%s' does not exist (%s: there is no [Account %s] section). "
+                        "Valid accounts are: %s",
+                        names.v[i], origin, names.v[i], valid);
             continue;
         }
         if (taken[acc - cfg->accounts])

@@ -77,8 +77,9 @@ static bool md_connect(struct store *s, struct err *e)
         free(parent);
         return false;
     }
-    log_warn("Maildir repository %s: localfolders %s did not exist; created it.", s->name,
-             st->root);
+    /* offlineimap creates it silently; say so only when debugging. */
+    log_debug(LOGC_MAILDIR, "Maildir repository %s: localfolders %s did not exist; created it.",
+              s->name, st->root);
     bool ok = !st->fsync || fs_fsync_dir(parent, e);
     free(parent);
     if (!ok)

@@ -569,20 +569,23 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     }
     if (!status_db_load(r.db, &rows, e))
         goto out;
-    if (!j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
+    bool local_absent = j->dry_run && j->local_absent;
+    bool remote_absent = j->dry_run && j->remote_absent;
+    if (!local_absent &&
+        !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
         goto out;
-    if (!j->remote->ops->open_folder(j->remote, j->remote_name, !j->plan.remote_readonly, &r.rf,
-                                     e))
+    if (!remote_absent && !j->remote->ops->open_folder(j->remote, j->remote_name,
+                                                       !j->plan.remote_readonly, &r.rf, e))
         goto out;
 
     emit_list(j, j->local, j->local_name, false, 0);
-    if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
+    if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
         goto out;
     emit_list(j, j->local, j->local_name, true, ll.n);
-    if (!check_validity(&r, rows.n, ll.n, e))
+    if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
         goto out;
     emit_list(j, j->remote, j->remote_name, false, 0);
-    if (!j->remote->ops->list_msgs(r.rf, &j->remote_list, &rl, e))
+    if (!remote_absent && !j->remote->ops->list_msgs(r.rf, &j->remote_list, &rl, e))
         goto out;
     emit_list(j, j->remote, j->remote_name, true, rl.n);
     store_msg_list_sort(&rl);

@@ -37,6 +37,9 @@ struct sync_folder_job {
     struct store_list_opts local_list;
     bool dry_run;
     bool fsync;
+    /* Dry run only: the folder would be created on that side first; treat it as empty. */
+    bool local_absent;
+    bool remote_absent;
 };
 
 struct sync_folder_stats {

@@ -1,6 +1,7 @@
 #include "cli/account.h"
 #include "base/crashpoint.h"
 
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "cli/hooks.h"
@@ -9,6 +10,7 @@
 #include "status/status_paths.h"
 #include "sync/sync_folder.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,12 +102,18 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .fsync = a->fsync,
             .local_absent = fp->local_absent,
             .remote_absent = fp->remote_absent,
+            .guard_percent = a->guard_percent,
+            .guard_minimum = a->guard_minimum,
+            .guard_allowed = a->allow_deletions && (strvec_contains(a->allow_deletions, "*") ||
+                                                    strvec_contains(a->allow_deletions, fp->remote)),
         };
         ok = sync_folder_run(&job, NULL, &e);
     }
     pthread_mutex_lock(&fj->lock);
     if (ok) {
         fj->res.folders_synced++;
+    } else if (e.kind == ERRK_GUARD) {
+        fj->res.folders_failed++;
     } else if (e.kind == ERRK_UIDVALIDITY) {
         fj->res.validity_problems++;
     } else {
@@ -176,6 +184,35 @@ static bool list_has(const struct store_folder_list *l, const char *name)
     return false;
 }
 
+/* Status databases of the account: how many folders were synced before. */
+static size_t known_folders(const struct account_cfg *a)
+{
+    char *dir = status_path_account_dir(a->metadata, a->name);
+    char *sq = fs_join(dir, "LocalStatus-sqlite");
+    size_t n = 0;
+    DIR *d = opendir(sq);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (de->d_name[0] != '.' && !str_has_suffix(de->d_name, "-journal") &&
+                !str_has_suffix(de->d_name, "-wal") && !str_has_suffix(de->d_name, "-shm"))
+                n++;
+        closedir(d);
+    }
+    free(sq);
+    free(dir);
+    return n;
+}
+
+static size_t real_folders(const struct store_folder_list *l)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].name[0] && !l->v[i].noselect)
+            n++;
+    return n;
+}
+
 static void emit_creating(struct store *s, const char *folder)
 {
     struct log_event ev = {.type = EV_CREATING_FOLDER, .repo = s->name, .folder = folder};
@@ -195,6 +232,22 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
               a->local->ops->list_folders(a->local, &ll, e);
     if (!ok)
         goto out;
+    /*
+     * An empty local tree where folders were synced before looks like an
+     * unmounted disk: going on would download everything into the mount
+     * point.  Refuse, and say what to do.
+     */
+    size_t known = real_folders(&ll) == 0 ? known_folders(a) : 0;
+    if (known > 0) {
+        err_set(e, ERR_REPO, ERRK_GUARD,
+                "Account %s: the local folders directory of %s holds no folders, but %zu "
+                "folders of this account were synced before (their status is under %s). Is "
+                "the disk mounted? Nothing was done. To start afresh into an empty directory, "
+                "move the account's metadata (Account-%s in %s) aside.",
+                a->name, a->local->name, known, a->metadata, a->name, a->metadata);
+        ok = false;
+        goto out;
+    }
     char rsep = rl.sep, lsep = a->local_sep ? a->local_sep : '.';
     fj->remote_sep = rsep;
     struct log_event sev = {.type = EV_SYNC_FOLDERS,

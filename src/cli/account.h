@@ -30,6 +30,10 @@ struct account_cfg {
     bool fsync;
     /* -f: only these remote folders (untranslated names); empty = all */
     const struct strvec *only_folders;
+    /* The deletion guard (sync_folder.h) and --allow-deletions ("*" = all folders). */
+    int guard_percent;
+    int guard_minimum;
+    const struct strvec *allow_deletions;
     const char *presynchook;
     const char *postsynchook;
     const char *sync_mode; /* OFFLINEIMAPSYNCMODE for hooks: "full", "quick" */

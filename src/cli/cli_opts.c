@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_kind { OPT_FLAG, OPT_VALUE, OPT_APPEND };
+enum opt_kind {
+    OPT_FLAG,
+    OPT_VALUE,
+    OPT_APPEND,
+    OPT_OPTIONAL, /* long only: "--opt" gives "*", "--opt=value" gives value */
+};
 
 struct opt_def {
     char short_name;   /* 0 if none */
@@ -55,6 +60,9 @@ static const struct opt_def defs[] = {
      "store the password that was used in the system keyring"},
     {0, "check-config", OPT_FLAG, OFF(check_config), NULL,
      "read and check the configuration, report every problem, and exit (no network)"},
+    {0, "allow-deletions", OPT_OPTIONAL, OFF(allow_deletions), "FOLDER,...",
+     "confirm deletions the deletion guard refused, in every folder or in the folders named "
+     "(remote names), for this run"},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -99,6 +107,8 @@ static void print_help(FILE *f)
         else
             snprintf(left, sizeof(left), "--%s%s%s", d->long_name, d->metavar ? "=" : "",
                      d->metavar ? d->metavar : "");
+        if (d->kind == OPT_OPTIONAL)
+            snprintf(left, sizeof(left), "--%s[=%s]", d->long_name, d->metavar);
         if (strlen(left) > 30)
             fprintf(f, "  %s\n  %-30s %s\n", left, "", d->help);
         else
@@ -128,6 +138,7 @@ static void set_value(struct cli_opts *o, const struct opt_def *d, const char *v
     case OPT_FLAG:
         *(bool *)base = true;
         break;
+    case OPT_OPTIONAL:
     case OPT_VALUE: {
         char **slot = (char **)base;
         free(*slot);
@@ -203,7 +214,9 @@ enum cli_parse_result cli_opts_parse(int argc, char **argv, struct cli_opts *o, 
                 fprintf(out, "%s\n", CLI_COMPAT_VERSION);
                 return CLI_PARSE_EXIT_OK;
             }
-            if (found->kind == OPT_FLAG) {
+            if (found->kind == OPT_OPTIONAL) {
+                set_value(o, found, eq ? eq + 1 : "*");
+            } else if (found->kind == OPT_FLAG) {
                 if (eq) {
                     int r = usage_error(err, "%s option does not take a value", opt);
                     free(opt);
@@ -265,6 +278,7 @@ void cli_opts_release(struct cli_opts *o)
     free(o->folders);
     free(o->ui);
     free(o->delete_folder);
+    free(o->allow_deletions);
     strvec_free(&o->overrides);
     strvec_free(&o->args);
     memset(o, 0, sizeof(*o));

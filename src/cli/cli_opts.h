@@ -35,6 +35,7 @@ struct cli_opts {
     char *folders;       /* -f */
     char *ui;            /* -u */
     char *delete_folder; /* --delete-folder */
+    char *allow_deletions; /* --allow-deletions[=F1,F2]: "*" for every folder (ours) */
     struct strvec overrides; /* -k, in order */
     struct strvec args;      /* positional arguments (ignored, as optparse leaves them) */
 };

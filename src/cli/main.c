@@ -72,6 +72,7 @@ struct run_ctx {
     bool single;
     bool dry_run;
     struct strvec only_folders;
+    struct strvec allow_deletions;
     /* Account scheduling across threads. */
     pthread_mutex_t lock;
     size_t next;
@@ -95,6 +96,7 @@ static void sync_account(struct run_ctx *rc, struct config_account *acc)
         return;
     }
     rs.account.only_folders = &rc->only_folders;
+    rs.account.allow_deletions = &rc->allow_deletions;
     struct account_result res;
     if (!account_sync(&rs.account, &res, &e)) {
         log_error("%s", e.msg);
@@ -266,6 +268,8 @@ int main(int argc, char **argv)
     strvec_free(&dtypes);
     if (opts.folders)
         strvec_split(&rc.only_folders, opts.folders, ',', true);
+    if (opts.allow_deletions)
+        strvec_split(&rc.allow_deletions, opts.allow_deletions, ',', true);
 
     int status = 0;
     if (cfg->nsync == 0) {
@@ -287,6 +291,7 @@ int main(int argc, char **argv)
         run_accounts(&rc);
     }
     strvec_free(&rc.only_folders);
+    strvec_free(&rc.allow_deletions);
     config_free(&cfg);
     cli_opts_release(&opts);
     status = ui_terminate(ui, status, NULL, NULL);

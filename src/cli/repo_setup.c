@@ -187,6 +187,8 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     a->presynchook = acc->presynchook;
     a->postsynchook = acc->postsynchook;
     a->sync_mode = "full";
+    a->guard_percent = acc->deleteguard;
+    a->guard_minimum = acc->deleteguard_minimum;
     return true;
 }
 

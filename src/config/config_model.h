@@ -155,6 +155,13 @@ struct config_account {
     struct config_proxy proxy;
     struct config_proxy authproxy; /* unset: same as proxy; authproxy = (empty): none */
     bool utf8foldernames;
+    /*
+     * Ours, not offlineimap's: refuse a folder's deletions when they would
+     * remove more than deleteguard percent of what its status knows and at
+     * least deleteguard_minimum messages (defaults 50 and 10; 0 or 100: off).
+     */
+    int deleteguard;
+    int deleteguard_minimum;
 };
 
 struct config_repository {

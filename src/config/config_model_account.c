@@ -187,6 +187,9 @@ void config_read_account(struct rd *r, struct config *cfg, struct config_account
     else
         copy_proxy(&acc->authproxy, &acc->proxy);
     acc->utf8foldernames = rd_bool(r, "utf8foldernames", false);
+    /* Ours: the mass-deletion guard (0 or 100 turns it off). */
+    acc->deleteguard = (int)rd_int(r, "deleteguard", 50, 0, 100);
+    acc->deleteguard_minimum = (int)rd_int(r, "deleteguard_minimum", 10, 0, INT_MAX);
     if (rd_opt(r, "status_backend"))
         rd_option_problem(r, CONFIG_ERROR, rd_opt(r, "status_backend"),
                           "the 'status_backend' configuration option is not supported anymore; "

@@ -50,6 +50,8 @@ static const char *const account_opts[] = {"localrepository",
                                            "utf8foldernames",
                                            "status_backend",
                                            "skipsleep",
+                                           "deleteguard",
+                                           "deleteguard_minimum",
                                            NULL};
 static const char *const repo_opts[] = {"type",
                                         "readonly",

@@ -277,8 +277,9 @@ static void test_multi(void)
     cfg = build(text, "Nobody", &p);
     test_assert(cfg == NULL);
     test_assert(find_problem(&p, CONFIG_ERROR,
-                             "-a Nobody: the account 'Nobody' does not exist: there is no "
-                             "[Account Nobody] section (valid accounts: Work, Personal, Broken)."));
+                             "The account 'Nobody' does not exist (-a Nobody: there is no "
+                             "[Account Nobody] section). Valid accounts are: Work, Personal, "
+                             "Broken"));
     config_problems_free(&p);
     free(text);
     test_end();
@@ -294,10 +295,10 @@ static const struct {
     {"no accounts option", "[general]\nui = basic\n" ACC LOC REM, CONFIG_ERROR,
      "rc line 1: [general]: no accounts option; list the accounts to sync"},
     {"account listed without a section", "[general]\naccounts = A, B\n" ACC LOC REM, CONFIG_ERROR,
-     "rc line 2: the account 'B' does not exist: there is no [Account B] section (valid "
-     "accounts: A)."},
+     "The account 'B' does not exist (rc line 2: there is no [Account B] section). Valid "
+     "accounts are: A"},
     {"accounts keep trailing spaces, as offlineimap's lstrip",
-     "[general]\naccounts = A ,B\n" ACC LOC REM, CONFIG_ERROR, "the account 'A ' does not exist"},
+     "[general]\naccounts = A ,B\n" ACC LOC REM, CONFIG_ERROR, "The account 'A ' does not exist"},
     {"no localrepository", GEN "[Account A]\nremoterepository = R\n" LOC REM, CONFIG_ERROR,
      "rc line 3: [Account A]: no localrepository; name the [Repository ...] section"},
     {"no remoterepository", GEN "[Account A]\nlocalrepository = L\n" LOC REM, CONFIG_ERROR,

@@ -490,6 +490,34 @@ static bool check_validity(struct run *r, size_t n_status, size_t n_local, struc
     return true;
 }
 
+/*
+ * Mass deletions are refused unless confirmed: an emptied or unmounted
+ * folder must never empty the other side silently.  The refused deletions
+ * are dropped from the plan (the status keeps their rows, so the next run
+ * sees the same situation); everything else in the folder still happens.
+ */
+static void guard_side(const struct sync_folder_job *j, size_t *n_del, bool on_remote,
+                       size_t n_status, struct err *guard)
+{
+    size_t n = *n_del;
+    if (n == 0 || j->guard_allowed || j->guard_percent <= 0 || j->guard_percent >= 100)
+        return;
+    if (n < (size_t)j->guard_minimum || n * 100 <= (size_t)j->guard_percent * n_status)
+        return;
+    struct store *dst = on_remote ? j->remote : j->local;
+    struct store *src = on_remote ? j->local : j->remote;
+    err_set(guard, ERR_FOLDER, ERRK_GUARD,
+            "Refusing to delete %zu of the %zu messages (%zu%%) of folder %s in %s (%s): they "
+            "are gone from %s folder %s. Nothing was deleted in this folder. If they were "
+            "deleted on purpose, run again with --allow-deletions=%s (or --allow-deletions for "
+            "every folder), or set deleteguard in [Account %s] (now %d%%).",
+            n, n_status, n_status ? n * 100 / n_status : 100,
+            on_remote ? j->remote_name : j->local_name, dst->name, store_type(dst),
+            store_type(src), on_remote ? j->local_name : j->remote_name, j->remote_name,
+            j->account, j->guard_percent);
+    *n_del = 0;
+}
+
 static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
 {
     /* Remote to local: copy, delete, flags. */
@@ -595,10 +623,18 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     for (size_t i = 0; i < rows.n; i++)
         st[i] = (struct sync_status_entry){rows.v[i].uid, rows.v[i].flags};
     sync_plan_build(&rl, &ll, st, rows.n, &j->plan, &plan);
+    struct err guard = ERR_INIT;
+    guard_side(j, &plan.local_delete.n, false, rows.n, &guard);
+    guard_side(j, &plan.remote_delete.n, true, rows.n, &guard);
 
     if (!j->dry_run && !status_db_begin(r.db, e))
         goto out;
     ok = run_passes(&r, &plan, e);
+    if (ok && err_isset(&guard)) {
+        err_move(e, &guard);
+        ok = false;
+    }
+    err_clear(&guard);
 out:
     if (!ok && err_isset(&r.err) && !err_isset(e))
         err_move(e, &r.err);

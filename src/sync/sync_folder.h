@@ -37,6 +37,14 @@ struct sync_folder_job {
     struct store_list_opts local_list;
     bool dry_run;
     bool fsync;
+    /*
+     * The deletion guard: refuse this folder's deletions (either side) when
+     * they would remove more than guard_percent of what the status knows and
+     * at least guard_minimum messages, unless guard_allowed.  0 or 100 = off.
+     */
+    int guard_percent;
+    int guard_minimum;
+    bool guard_allowed;
     /* Dry run only: the folder would be created on that side first; treat it as empty. */
     bool local_absent;
     bool remote_absent;

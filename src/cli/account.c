@@ -240,11 +240,12 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
     size_t known = real_folders(&ll) == 0 ? known_folders(a) : 0;
     if (known > 0) {
         err_set(e, ERR_REPO, ERRK_GUARD,
-                "Account %s: the local folders directory of %s holds no folders, but %zu "
+                "Account %s: the local folders directory %s (repository %s) is empty, but %zu "
                 "folders of this account were synced before (their status is under %s). Is "
                 "the disk mounted? Nothing was done. To start afresh into an empty directory, "
                 "move the account's metadata (Account-%s in %s) aside.",
-                a->name, a->local->name, known, a->metadata, a->name, a->metadata);
+                a->name, a->local_root ? a->local_root : "?", a->local->name, known, a->metadata,
+                a->name, a->metadata);
         ok = false;
         goto out;
     }

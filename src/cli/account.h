@@ -22,6 +22,7 @@ struct account_cfg {
     struct store *remote;
     struct store *local;
     char local_sep;        /* the Maildir repository's sep */
+    const char *local_root; /* its localfolders, for messages */
     bool remote_readonly, local_readonly;
     bool remote_sync_deletes, local_sync_deletes;
     bool remote_createfolders, local_createfolders;

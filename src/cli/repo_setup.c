@@ -174,6 +174,7 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     a->local = store_maildir_new(&mo);
     a->remote = make_imap(o, remote, local, pw);
     a->local_sep = mo.sep;
+    a->local_root = local->localfolders;
     a->remote_readonly = remote->readonly;
     a->local_readonly = local->readonly;
     a->remote_sync_deletes = remote->sync_deletes;

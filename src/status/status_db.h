@@ -45,6 +45,7 @@
 #define STATUS_DB_H
 
 #include "base/err.h"
+#include "base/strutil.h"
 #include "status/status_rows.h"
 
 #include <stdbool.h>
@@ -100,6 +101,9 @@ bool status_db_delete_many(struct status_db *db, const uint32_t *uids, size_t n,
 bool status_db_state_get(struct status_db *db, const char *key, char **value_r, struct err *e);
 bool status_db_state_set(struct status_db *db, const char *key, const char *value, struct err *e);
 bool status_db_state_del(struct status_db *db, const char *key, struct err *e);
+/* Every key starting with prefix, and its value, appended in key order. */
+bool status_db_state_list(struct status_db *db, const char *prefix, struct strvec *keys_r,
+                          struct strvec *values_r, struct err *e);
 /* Numeric convenience: a missing key reads as def; a non-number is an error. */
 bool status_db_state_get_u64(struct status_db *db, const char *key, uint64_t def, uint64_t *value_r,
                              struct err *e);

@@ -141,3 +141,38 @@ bool status_db_state_set_u64(struct status_db *db, const char *key, uint64_t val
     snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
     return status_db_state_set(db, key, text, e);
 }
+
+bool status_db_state_list(struct status_db *db, const char *prefix, struct strvec *keys_r,
+                          struct strvec *values_r, struct err *e)
+{
+    bool exists;
+    if (!state_table_exists(db, &exists, e))
+        return false;
+    if (!exists)
+        return true;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->h,
+                                "SELECT key, value FROM oimapc_state WHERE substr(key, 1, ?) = ? "
+                                "ORDER BY key",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sdb_error(db, e, rc, "list the saved state");
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)strlen(prefix));
+    sdb_bind_text(st, 2, prefix);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        if (!k || strlen(k) > STATUS_DB_STATE_MAX || (v && strlen(v) > STATUS_DB_STATE_MAX))
+            continue;
+        strvec_push(keys_r, k);
+        strvec_push(values_r, v ? v : "");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        sdb_error(db, e, rc, "list the saved state");
+        return false;
+    }
+    return true;
+}

@@ -147,6 +147,12 @@ bool maildir_flush(struct store_folder *f, struct err *e);
 
 /* store_maildir_msg.c */
 /* rename(2) that fails with EEXIST instead of replacing an existing file. */
+/* store_maildir_info.c */
+bool maildir_msg_ident(struct store_folder *f, const struct store_msg *msg, struct buf *out,
+                       struct err *e);
+bool maildir_msg_info(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                      struct store_msg_info *out, struct err *e);
+
 int maildir_rename_noreplace(int olddfd, const char *oldname, int newdfd, const char *newname);
 bool maildir_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
                        flagset_t flags, bool add, struct err *e);

@@ -62,3 +62,11 @@ const struct store_msg *store_msg_list_find(const struct store_msg_list *l, uint
     }
     return NULL;
 }
+
+void store_msg_info_release(struct store_msg_info *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].message_id);
+        v[i].message_id = NULL;
+    }
+}

@@ -22,6 +22,7 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "store/flags.h"
 
@@ -122,6 +123,23 @@ typedef void store_saved_fn(void *ctx, uint64_t token, uint32_t new_uid, const s
 
 struct store_writer;
 
+/*
+ * A store may put a marker header of exactly this many bytes in front of an
+ * uploaded message (IMAP without UIDPLUS: "X-OfflineIMAP: <19 chars>" CRLF),
+ * so the copy on the server can be that much larger than the local file.
+ */
+#define STORE_UPLOAD_MARK_LEN 36
+
+/* What msg_info() finds out about a message. */
+struct store_msg_info {
+    bool ok;             /* false if the message could not be read (it is skipped) */
+    uint64_t wire_size;  /* bytes in wire form (CRLF line ends) */
+    int64_t date;        /* INTERNALDATE, or the file's mtime */
+    char *message_id;    /* "<...>" from the Message-ID field, xmalloc'd; NULL if none */
+};
+
+void store_msg_info_release(struct store_msg_info *v, size_t n);
+
 struct store_ops {
     const char *type_name; /* "IMAP", "Maildir": shown in messages */
 
@@ -172,6 +190,16 @@ struct store_ops {
     /* Remove messages. */
     bool (*delete_msgs)(struct store_folder *f, const struct store_msg *msgs, size_t n,
                         struct err *e);
+    /*
+     * A name for the message that stays the same across runs while the
+     * message is not changed by the sync (Maildir: the unique part of the file
+     * name, kept by renames; IMAP: the UID).  Replaces out's contents.
+     */
+    bool (*msg_ident)(struct store_folder *f, const struct store_msg *msg, struct buf *out,
+                      struct err *e);
+    /* Size, date and Message-ID of messages (out[i] for msgs[i]). */
+    bool (*msg_info)(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                     struct store_msg_info *out, struct err *e);
     /* Give a local message its remote UID (Maildir: rename to carry U=uid). */
     bool (*set_uid)(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                     struct err *e);

@@ -310,6 +310,8 @@ static const struct store_ops imap_ops = {
     .set_flags = store_imap_set_flags,
     .delete_msgs = store_imap_delete_msgs,
     .set_uid = store_imap_set_uid,
+    .msg_ident = store_imap_msg_ident,
+    .msg_info = store_imap_msg_info,
     .free = imap_free,
 };
 

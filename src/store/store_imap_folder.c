@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "store/msghdr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -175,10 +176,42 @@ static void body_fetch(struct store_folder *f, const struct imap_fetch *ft)
         sink_failed(f, &e);
 }
 
+static void info_fetch(struct store_folder *f, const struct imap_fetch *ft)
+{
+    if (!(ft->present & IMAP_FETCH_UID))
+        return;
+    ssize_t idx = wanted_index(f, ft->uid);
+    if (idx < 0)
+        return;
+    struct store_msg_info *info = &f->info_out[idx];
+    if (!(ft->present & IMAP_FETCH_SIZE))
+        return;
+    info->ok = true;
+    info->wire_size = ft->size;
+    if (ft->present & IMAP_FETCH_INTERNALDATE)
+        info->date = ft->internaldate;
+    for (size_t i = 0; i < ft->body_count; i++) {
+        const struct imap_fetch_body *b = &ft->bodies[i];
+        if (b->streamed || b->nil || !b->data || b->section_len == 0)
+            continue;
+        struct buf id;
+        buf_init(&id, 1000);
+        if (msghdr_message_id(b->data, b->size, &id) && id.len) {
+            free(info->message_id);
+            info->message_id = xstrdup(id.data);
+        }
+        buf_release(&id);
+    }
+}
+
 static void folder_untagged(void *ctx, const struct imap_resp *r)
 {
     struct store_folder *f = ctx;
     folder_state_untagged(f, r);
+    if (imap_resp_data(r) == IMAP_DATA_SEARCH) {
+        store_imap_search_answer(f, r);
+        return;
+    }
     if (imap_resp_data(r) != IMAP_DATA_FETCH)
         return;
     if (f->mode == FETCH_MODE_NONE)
@@ -199,6 +232,8 @@ static void folder_untagged(void *ctx, const struct imap_resp *r)
     }
     if (f->mode == FETCH_MODE_LIST)
         list_fetch(f, &ft);
+    else if (f->mode == FETCH_MODE_INFO)
+        info_fetch(f, &ft);
     else
         body_fetch(f, &ft);
 }
@@ -307,8 +342,10 @@ void store_imap_close_folder(struct store_folder **fp)
     if (f->unknown_keywords)
         log_debug(LOGC_IMAP, "folder %s: %llu unknown keywords skipped", f->name,
                   (unsigned long long)f->unknown_keywords);
+    store_imap_save_drop(f);
     err_clear(&f->body_err);
     err_clear(&f->save_err);
+    free(f->searches);
     free(f->name);
     free(f);
     *fp = NULL;
@@ -573,4 +610,70 @@ bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uin
     err_set(e, ERR_FOLDER, ERRK_GENERIC, "folder %s: an IMAP message's UID cannot be changed",
             f->name);
     return false;
+}
+
+bool store_imap_msg_ident(struct store_folder *f, const struct store_msg *msg, struct buf *out,
+                          struct err *e)
+{
+    buf_reset(out);
+    buf_printf(out, "%u", msg->uid);
+    return true;
+}
+
+bool store_imap_msg_info(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                         struct store_msg_info *out, struct err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        memset(&out[i], 0, sizeof(out[i]));
+    if (n == 0)
+        return true;
+    struct uidvec wanted = UIDVEC_INIT;
+    for (size_t i = 0; i < n; i++)
+        uidvec_push(&wanted, msgs[i].uid);
+    uidvec_sort_unique(&wanted);
+    struct store_msg_info *sorted = xcalloc(wanted.n, sizeof(*sorted));
+    f->wanted = &wanted;
+    f->info_out = sorted;
+    f->mode = FETCH_MODE_INFO;
+    struct buf set;
+    buf_init(&set, IMAP_SET_MAX + 64);
+    bool ok = true;
+    for (size_t i = 0; i < wanted.n && ok;) {
+        buf_reset(&set);
+        i += uidset_format(&set, wanted.v + i, wanted.n - i, IMAP_SET_MAX);
+        ok = imap_send(f->slot->session, 0, NULL, NULL, e,
+                       "UID FETCH %s (UID RFC822.SIZE INTERNALDATE "
+                       "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
+                       set.data);
+    }
+    if (ok)
+        ok = imap_wait_all(f->slot->session, e);
+    f->mode = FETCH_MODE_NONE;
+    f->wanted = NULL;
+    f->info_out = NULL;
+    buf_release(&set);
+    if (ok) {
+        /* Hand the results back in the caller's order. */
+        for (size_t i = 0; i < n; i++) {
+            size_t lo = 0, hi = wanted.n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (wanted.v[mid] < msgs[i].uid)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < wanted.n && wanted.v[lo] == msgs[i].uid) {
+                out[i] = sorted[lo];
+                if (sorted[lo].message_id)
+                    out[i].message_id = xstrdup(sorted[lo].message_id);
+            }
+        }
+    } else {
+        err_prefix(e, "folder %s: ", f->name);
+    }
+    store_msg_info_release(sorted, wanted.n);
+    free(sorted);
+    uidvec_free(&wanted);
+    return ok;
 }

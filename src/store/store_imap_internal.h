@@ -41,6 +41,7 @@ enum fetch_mode {
     FETCH_MODE_NONE = 0,
     FETCH_MODE_LIST,
     FETCH_MODE_BODY,
+    FETCH_MODE_INFO,
 };
 
 struct store_folder {
@@ -62,9 +63,17 @@ struct store_folder {
     bool body_failed;            /* the sink refused the current body */
     struct err body_err;
     uint64_t unknown_keywords;
+    /* msg_info: results by position in the sorted wanted list. */
+    struct store_msg_info *info_out;
     /* Saves in flight. */
     struct err save_err;
+    /* Without UIDPLUS: stored appends whose UID is still to be searched for. */
+    struct append **searches;
+    size_t n_searches, cap_searches;
+    size_t search_head; /* next search whose untagged SEARCH answer is due */
 };
+
+struct append;
 
 struct store_writer {
     struct store_folder *f;
@@ -102,6 +111,10 @@ bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs
                             struct err *e);
 bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                         struct err *e);
+bool store_imap_msg_ident(struct store_folder *f, const struct store_msg *msg, struct buf *out,
+                          struct err *e);
+bool store_imap_msg_info(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                         struct store_msg_info *out, struct err *e);
 
 /* store_imap_save.c */
 bool store_imap_save_begin(struct store_folder *f, const struct store_msg *meta,
@@ -111,5 +124,9 @@ bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta
                             store_saved_fn *saved, void *ctx, uint64_t token, struct err *e);
 void store_imap_save_abort(struct store_writer *w);
 bool store_imap_flush(struct store_folder *f, struct err *e);
+/* Finish appends still waiting for a UID search (at close). */
+void store_imap_save_drop(struct store_folder *f);
+/* An untagged SEARCH answer for the UID searches of store_imap_flush(). */
+void store_imap_search_answer(struct store_folder *f, const struct imap_resp *r);
 
 #endif

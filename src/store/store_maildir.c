@@ -376,6 +376,8 @@ static const struct store_ops maildir_ops = {
     .set_flags = maildir_set_flags,
     .delete_msgs = maildir_delete_msgs,
     .set_uid = maildir_set_uid,
+    .msg_ident = maildir_msg_ident,
+    .msg_info = maildir_msg_info,
     .free = md_free,
 };
 

@@ -7,6 +7,7 @@
 #include "base/xalloc.h"
 #include "status/status_db.h"
 #include "status/status_validity.h"
+#include "sync/sync_recover.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +202,9 @@ static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const stru
         return;
     }
     crashpoint("upload-renamed");
-    if (!status_db_put(r->db, new_uid, p->flags, 0, NULL, &se))
+    m.uid = new_uid;
+    if (!status_db_put(r->db, new_uid, p->flags, 0, NULL, &se) ||
+        !sync_journal_done(r->db, r->j->local, r->lf, &m, &se))
         note_err(r, &se);
     err_clear(&se);
     r->stats->uploaded++;
@@ -261,6 +264,13 @@ static bool copy_messages(struct run *r, bool upload, const struct store_msg *ms
                       upload ? j->local_name : j->remote_name,
                       upload ? j->remote_name : j->local_name);
         return true;
+    }
+    if (upload) {
+        /* The intents must be on disk before any APPEND can reach the server. */
+        const struct store_folder_info *ri = j->remote->ops->folder_info(r->rf);
+        if (!sync_journal_uploads(r->db, j->local, r->lf, msgs, n, ri->uidnext, e) ||
+            !checkpoint(r, e))
+            return false;
     }
     struct store_sink sink = {sink_begin, sink_write, sink_end, sink_abort, sink_msg_error, r};
     bool ok = src->ops->fetch(sf, msgs, n, &sink, e);
@@ -618,6 +628,10 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     emit_list(j, j->remote, j->remote_name, true, rl.n);
     store_msg_list_sort(&rl);
     store_msg_list_sort(&ll);
+    if (!j->dry_run && r.lf && r.rf && !j->plan.remote_readonly &&
+        !sync_recover_uploads(r.db, j->local, r.lf, j->remote, r.rf, &rl, &ll, &rows,
+                              j->local_name, e))
+        goto out;
 
     st = xcalloc(rows.n ? rows.n : 1, sizeof(*st));
     for (size_t i = 0; i < rows.n; i++)

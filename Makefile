@@ -14,7 +14,7 @@ PYTEST ?= /usr/bin/python3 -m pytest
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build demo check unit integ asan tsan install fuzz fuzz-build \
-        bench clean format
+        bench clean format crash-soak fault-soak
 
 all: build
 
@@ -62,6 +62,14 @@ tsan:
 
 check: deps build unit integ asan tsan
 	@echo "All tests passed."
+
+# Long suites, run by hand and reported in notes: every crash point and many
+# random kills; every fault offset.
+crash-soak: build
+	OIMAP_CRASH_ALL=1 OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q -s tests/integ/test_crash.py
+
+fault-soak: build
+	OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q -s -m slow tests/integ/test_faults.py
 
 install: build
 	meson install -C $(BUILD)

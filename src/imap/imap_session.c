@@ -530,6 +530,11 @@ static struct pending *new_pending(struct imap_session *s, imap_done_fn *done, v
 static struct pending *start_command(struct imap_session *s, unsigned flags, imap_done_fn *done,
                                      void *ctx, const char *suffix, struct err *e,
                                      const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+static struct pending *start_command(struct imap_session *s, unsigned flags, imap_done_fn *done,
+                                     void *ctx, const char *suffix, struct err *e,
+                                     const char *fmt, va_list ap)
 {
     if (!check_alive(s, e))
         return NULL;

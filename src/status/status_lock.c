@@ -17,6 +17,7 @@
 
 struct status_lock {
     int fd;
+    int private_fd; /* our own lock file, which offlineimap3 never removes */
     pid_t pid; /* the process that took it: a forked child does not hold it */
     dev_t dev;
     ino_t ino;
@@ -94,6 +95,36 @@ static int try_lock(struct status_lock *l, const char *account, struct err *e)
     return 1;
 }
 
+/*
+ * offlineimap3 unlinks <account>.lock even when it failed to take it, so a
+ * third instance could take a fresh file while the first still runs.  Our
+ * instances therefore also hold a lock on a file of their own, which is never
+ * removed.  Called with the shared lock held (and held_mu), so a second lock
+ * from this same process was already refused.
+ */
+static bool lock_private(struct status_lock *l, const char *metadata, const char *account,
+                         struct err *e)
+{
+    char *dir = status_path_account_dir(metadata, account);
+    char *ppath = xasprintf("%s/.oimapc.lock", dir);
+    free(dir);
+    l->private_fd = open(ppath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    free(ppath);
+    if (l->private_fd < 0)
+        return true; /* no Account directory yet: the shared lock alone */
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    if (fcntl(l->private_fd, F_SETLK, &fl) == 0)
+        return true;
+    struct flock who = fl;
+    char extra[64] = "";
+    if (fcntl(l->private_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+        snprintf(extra, sizeof(extra), " (It is held by process %ld.)", (long)who.l_pid);
+    conflict(e, account, extra);
+    close(l->private_fd);
+    l->private_fd = -1;
+    return false;
+}
+
 bool status_lock_acquire(const char *metadata, const char *account, struct status_lock **lock_r,
                          struct err *e)
 {
@@ -104,11 +135,19 @@ bool status_lock_acquire(const char *metadata, const char *account, struct statu
     l->fd = -1;
     l->pid = getpid();
     l->path = status_path_lock(metadata, account);
+    l->private_fd = -1;
 
     pthread_mutex_lock(&held_mu);
     int r = 0;
     for (int i = 0; i < LOCK_RETRIES && r == 0; i++)
         r = try_lock(l, account, e);
+    if (r == 1 && !lock_private(l, metadata, account, e)) {
+        /* Give the shared lock back without removing its file: the holder owns it. */
+        struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        fcntl(l->fd, F_SETLK, &fl);
+        close(l->fd);
+        r = -1;
+    }
     if (r == 1) {
         l->next = held;
         held = l;
@@ -118,6 +157,8 @@ bool status_lock_acquire(const char *metadata, const char *account, struct statu
     if (r != 1) {
         if (r == 0)
             conflict(e, account, " (Its lock file keeps being replaced.)");
+        if (l->private_fd >= 0)
+            close(l->private_fd);
         free(l->path);
         free(l);
         return false;
@@ -147,6 +188,8 @@ void status_lock_release(struct status_lock **lockp)
         fcntl(l->fd, F_SETLK, &fl);
     }
     close(l->fd);
+    if (l->private_fd >= 0)
+        close(l->private_fd); /* closing drops its lock */
     pthread_mutex_unlock(&held_mu);
     free(l->path);
     free(l);

@@ -3,7 +3,7 @@
 #   make check   install what is needed, build (plain, ASan+UBSan, TSan) and run every test
 # The program is left at build/offlineimap.
 
-PACKAGES = gcc make meson ninja-build pkg-config libssl-dev openssl libsqlite3-dev \
+PACKAGES = gcc make time meson ninja-build pkg-config libssl-dev openssl libsqlite3-dev \
            sqlite3 zlib1g-dev libpcre2-dev libncurses-dev python3 python3-dev \
            python3-pytest libsasl2-dev libcurl4-openssl-dev dovecot-imapd isync \
            offlineimap3 clang libclang-rt-14-dev valgrind tmux procps

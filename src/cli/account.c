@@ -24,6 +24,8 @@ struct folder_pair {
     char *local;
     bool local_absent;  /* dry run: would be created locally */
     bool remote_absent; /* dry run: would be created on the server */
+    bool has_status;    /* the server's counters came with the folder list */
+    struct store_folder_status status;
 };
 
 struct folder_jobs {
@@ -102,6 +104,7 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .fsync = a->fsync,
             .local_absent = fp->local_absent,
             .remote_absent = fp->remote_absent,
+            .remote_status = fp->has_status ? &fp->status : NULL,
             .guard_percent = a->guard_percent,
             .guard_minimum = a->guard_minimum,
             .guard_allowed = a->allow_deletions && (strvec_contains(a->allow_deletions, "*") ||
@@ -303,6 +306,8 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         fj->v[fj->n].remote = xstrdup(rname);
         fj->v[fj->n].local = lname;
         fj->v[fj->n].local_absent = absent;
+        fj->v[fj->n].has_status = rl.v[i].has_status;
+        fj->v[fj->n].status = rl.v[i].status;
         fj->n++;
     }
     /* Local folders missing on the server are created there. */

@@ -300,6 +300,17 @@ bool imap_connect(const struct imap_connect_opts *o, struct imap_session **s_r, 
             !conn_start_deflate(imap_session_conn(s), e))
             goto fail;
     }
+    /*
+     * Modification sequences make a sync of an unchanged folder cost nothing
+     * (RFC 7162).  ENABLE is pipelined: its answer is read with the next one.
+     */
+    if (imap_session_has_cap(s, IMAP_CAP_ENABLE)) {
+        const char *what = imap_session_has_cap(s, IMAP_CAP_QRESYNC)     ? "QRESYNC"
+                           : imap_session_has_cap(s, IMAP_CAP_CONDSTORE) ? "CONDSTORE"
+                                                                         : NULL;
+        if (what && !imap_send(s, 0, NULL, NULL, e, "ENABLE %s", what))
+            goto fail;
+    }
     *s_r = s;
     return true;
 fail:

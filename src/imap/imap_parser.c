@@ -317,6 +317,10 @@ static void literal_info(struct imap_parser *p, struct imap_literal_info *info)
     size_t lvl = p->levels[p->depth];
     if (p->nstack > lvl && p->stack[p->nstack - 1].type == IMAP_ARG_ATOM)
         info->prev_atom = p->stack[p->nstack - 1].str;
+    if (p->nstack > lvl) {
+        info->siblings = &p->stack[lvl];
+        info->n_siblings = p->nstack - lvl;
+    }
 }
 
 /*

@@ -99,6 +99,12 @@ struct imap_literal_info {
     const char *resp_number;  /* for "* 12 FETCH (...)": "12"; else NULL */
     const char *resp_name;    /* "FETCH", "LIST", ... upper-cased; or NULL */
     const char *prev_atom;    /* the atom just before the literal at the same depth, e.g. "BODY[]" */
+    /*
+     * The arguments before the literal at its depth (for "* 3 FETCH (UID 7
+     * BODY[] {n}": UID, 7, BODY[]); valid only during the begin callback.
+     */
+    const struct imap_arg *siblings;
+    size_t n_siblings;
 };
 
 struct imap_literal_handler {

@@ -152,6 +152,8 @@ bool maildir_msg_ident(struct store_folder *f, const struct store_msg *msg, stru
                        struct err *e);
 bool maildir_msg_info(struct store_folder *f, const struct store_msg *msgs, size_t n,
                       struct store_msg_info *out, struct err *e);
+bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bool *racy_r,
+                          struct err *e);
 
 int maildir_rename_noreplace(int olddfd, const char *oldname, int newdfd, const char *newname);
 bool maildir_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,

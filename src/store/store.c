@@ -70,3 +70,11 @@ void store_msg_info_release(struct store_msg_info *v, size_t n)
         v[i].message_id = NULL;
     }
 }
+
+void store_changes_free(struct store_changes *c)
+{
+    store_msg_list_free(&c->changed);
+    uidvec_free(&c->vanished);
+    uidvec_free(&c->all);
+    c->have_vanished = c->have_all = false;
+}

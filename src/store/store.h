@@ -24,6 +24,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/uidset.h"
 #include "store/flags.h"
 
 #include <stdbool.h>
@@ -35,9 +36,19 @@ struct store;
 struct store_folder;
 
 /* A folder as a store lists it. */
+/* A folder's counters as the server reports them without opening it (STATUS). */
+struct store_folder_status {
+    uint32_t uidvalidity;
+    uint32_t uidnext;
+    uint32_t messages;
+    uint64_t highestmodseq; /* 0 without CONDSTORE */
+};
+
 struct store_folder_entry {
     char *name;     /* native name, with the store's own separator */
     bool noselect;  /* exists only as a parent */
+    bool has_status; /* status below came with the listing (LIST-STATUS or STATUS) */
+    struct store_folder_status status;
 };
 
 struct store_folder_list {
@@ -57,6 +68,8 @@ struct store_folder_info {
     uint32_t exists;         /* message count; 0 if unknown */
     bool readonly;           /* the folder cannot be changed (EXAMINE, READ-ONLY) */
 };
+
+
 
 /*
  * One message as listed.  uid is the remote UID the message is known by: the
@@ -85,6 +98,22 @@ void store_msg_list_free(struct store_msg_list *l);
 void store_msg_list_sort(struct store_msg_list *l);
 /* Binary search by uid in a sorted list; NULL if absent. */
 const struct store_msg *store_msg_list_find(const struct store_msg_list *l, uint32_t uid);
+
+/*
+ * What changed in a folder since a modification sequence (CONDSTORE,
+ * RFC 7162): the messages whose flags changed or that are new, and either the
+ * UIDs that vanished (QRESYNC) or the complete set of UIDs (from which the
+ * caller works out what vanished).
+ */
+struct store_changes {
+    struct store_msg_list changed;
+    bool have_vanished;
+    struct uidvec vanished;
+    bool have_all;
+    struct uidvec all;
+};
+
+void store_changes_free(struct store_changes *c);
 
 /* What to list. */
 struct store_list_opts {
@@ -156,6 +185,21 @@ struct store_ops {
 
     bool (*list_msgs)(struct store_folder *f, const struct store_list_opts *opts,
                       struct store_msg_list *out, struct err *e);
+    /*
+     * Optional (NULL when the store cannot): what changed since modseq.  Only
+     * meaningful when the folder's info has a highestmodseq.
+     */
+    bool (*list_changes)(struct store_folder *f, const struct store_list_opts *opts,
+                         uint64_t since_modseq, struct store_changes *out, struct err *e);
+    /*
+     * Optional: a short text that changes whenever the folder's messages or
+     * their flags may have changed (Maildir: the modification times of new/
+     * and cur/), without opening the folder.  *racy_r is set when the stamp
+     * is too recent to be trusted (a change in the same clock tick would not
+     * show).  False if the folder does not exist.
+     */
+    bool (*folder_stamp)(struct store *s, const char *name, struct buf *out, bool *racy_r,
+                         struct err *e);
     /*
      * Push the given messages (by key for stores that need it, else by uid)
      * to sink, in any order.  An error for one message (ERR_MSG) is reported

@@ -166,10 +166,42 @@ struct list_ctx {
     struct err err;
 };
 
+/* A STATUS answer (from LIST-STATUS or a STATUS command): attach it to its folder. */
+static void list_status(struct list_ctx *lc, const struct imap_resp *r)
+{
+    struct imap_status_resp sr;
+    struct err e = ERR_INIT;
+    if (!imap_decode_status(r, &sr, &e)) {
+        log_warn("repository %s: ignoring a STATUS answer: %s", lc->st->base.name, e.msg);
+        err_clear(&e);
+        return;
+    }
+    unsigned need = IMAP_STATUS_HAS_MESSAGES | IMAP_STATUS_HAS_UIDNEXT |
+                    IMAP_STATUS_HAS_UIDVALIDITY;
+    if ((sr.present & need) != need)
+        return;
+    struct store_folder_list *l = lc->out;
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i].name, sr.name) != 0)
+            continue;
+        l->v[i].has_status = true;
+        l->v[i].status.uidvalidity = sr.uidvalidity;
+        l->v[i].status.uidnext = sr.uidnext;
+        l->v[i].status.messages = sr.messages;
+        l->v[i].status.highestmodseq =
+            sr.present & IMAP_STATUS_HAS_HIGHESTMODSEQ ? sr.highestmodseq : 0;
+        return;
+    }
+}
+
 static void list_untagged(void *ctx, const struct imap_resp *r)
 {
     struct list_ctx *lc = ctx;
     enum imap_data kind = imap_resp_data(r);
+    if (kind == IMAP_DATA_STATUS && !lc->delim_query) {
+        list_status(lc, r);
+        return;
+    }
     if (kind != IMAP_DATA_LIST && kind != IMAP_DATA_LSUB)
         return;
     struct imap_list_entry item;
@@ -194,6 +226,7 @@ static void list_untagged(void *ctx, const struct imap_resp *r)
         l->cap = l->cap ? l->cap * 2 : 32;
         l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
     }
+    memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
     l->v[l->n].name = xstrdup(item.name);
     l->v[l->n].noselect = (item.attrs & IMAP_MBOX_NOSELECT) != 0;
     l->n++;
@@ -224,10 +257,39 @@ static bool imap_list_folders(struct store *s, struct store_folder_list *out, st
     bool ok = learn_delim(st, slot, e);
     if (ok) {
         struct list_ctx lc = {.st = st, .out = out};
-        imap_session_set_untagged(slot->session, list_untagged, &lc);
-        ok = store_imap_name_command(slot->session, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
-                                     st->o.reference ? st->o.reference : "", " \"*\"", e);
-        imap_session_set_untagged(slot->session, NULL, NULL);
+        struct imap_session *ss = slot->session;
+        bool condstore = imap_session_has_cap(ss, IMAP_CAP_CONDSTORE);
+        /*
+         * The folders' counters come with the list (LIST-STATUS, RFC 5819) or
+         * from pipelined STATUS commands: one round trip for every folder,
+         * which lets an unchanged folder be skipped without opening it.
+         */
+        const char *items = condstore ? "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ"
+                                      : "MESSAGES UIDNEXT UIDVALIDITY";
+        char *suffix = !st->o.subscribed_only && imap_session_has_cap(ss, IMAP_CAP_LIST_STATUS)
+                           ? xasprintf(" \"*\" RETURN (STATUS (%s))", items)
+                           : xstrdup(" \"*\"");
+        imap_session_set_untagged(ss, list_untagged, &lc);
+        ok = store_imap_name_command(ss, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
+                                     st->o.reference ? st->o.reference : "", suffix, e);
+        free(suffix);
+        if (ok && condstore && (st->o.subscribed_only ||
+                                !imap_session_has_cap(ss, IMAP_CAP_LIST_STATUS))) {
+            for (size_t i = 0; i < out->n && ok; i++) {
+                if (out->v[i].noselect)
+                    continue;
+                struct imap_cmd c;
+                imap_session_cmd_init(ss, &c);
+                imap_cmd_add_raw(&c, "STATUS ");
+                imap_cmd_add_astring(&c, out->v[i].name, strlen(out->v[i].name));
+                imap_cmd_add_rawf(&c, " (%s)", items);
+                ok = imap_cmd_finish(&c, e) && imap_send_cmd(ss, 0, NULL, NULL, &c, e);
+                imap_cmd_release(&c);
+            }
+            if (ok)
+                ok = imap_wait_all(ss, e);
+        }
+        imap_session_set_untagged(ss, NULL, NULL);
         out->sep = st->delim;
     }
     if (!ok)
@@ -312,6 +374,7 @@ static const struct store_ops imap_ops = {
     .set_uid = store_imap_set_uid,
     .msg_ident = store_imap_msg_ident,
     .msg_info = store_imap_msg_info,
+    .list_changes = store_imap_list_changes,
     .free = imap_free,
 };
 

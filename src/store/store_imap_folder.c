@@ -2,8 +2,8 @@
 #include "base/crashpoint.h"
 
 #include "base/log.h"
+#include "base/strutil.h"
 #include "base/xalloc.h"
-#include "store/msghdr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +59,7 @@ static const struct imap_fetch_body *fetch_body(const struct imap_fetch *ft)
     return NULL;
 }
 
-static void list_fetch(struct store_folder *f, const struct imap_fetch *ft)
+void store_imap_list_fetch(struct store_folder *f, const struct imap_fetch *ft)
 {
     if (!(ft->present & IMAP_FETCH_UID) || ft->uid == 0) {
         f->list_bad++;
@@ -82,7 +82,7 @@ static void list_fetch(struct store_folder *f, const struct imap_fetch *ft)
     store_msg_list_push(f->list_out, &m);
 }
 
-static ssize_t wanted_index(const struct store_folder *f, uint32_t uid)
+ssize_t store_imap_wanted_index(const struct store_folder *f, uint32_t uid)
 {
     size_t lo = 0, hi = f->wanted->n;
     while (lo < hi) {
@@ -129,7 +129,7 @@ static void body_fetch(struct store_folder *f, const struct imap_fetch *ft)
     if (!streamed && !body)
         return; /* an unsolicited flag update */
     bool has_uid = ft->present & IMAP_FETCH_UID;
-    ssize_t idx = has_uid ? wanted_index(f, ft->uid) : -1;
+    ssize_t idx = has_uid ? store_imap_wanted_index(f, ft->uid) : -1;
     if (idx < 0 || f->delivered[idx]) {
         /* A body we did not ask for, or a second one: never trust it. */
         if (streamed && !f->body_failed)
@@ -176,43 +176,21 @@ static void body_fetch(struct store_folder *f, const struct imap_fetch *ft)
         sink_failed(f, &e);
 }
 
-static void info_fetch(struct store_folder *f, const struct imap_fetch *ft)
-{
-    if (!(ft->present & IMAP_FETCH_UID))
-        return;
-    ssize_t idx = wanted_index(f, ft->uid);
-    if (idx < 0)
-        return;
-    struct store_msg_info *info = &f->info_out[idx];
-    if (!(ft->present & IMAP_FETCH_SIZE))
-        return;
-    info->ok = true;
-    info->wire_size = ft->size;
-    if (ft->present & IMAP_FETCH_INTERNALDATE)
-        info->date = ft->internaldate;
-    for (size_t i = 0; i < ft->body_count; i++) {
-        const struct imap_fetch_body *b = &ft->bodies[i];
-        if (b->streamed || b->nil || !b->data || b->section_len == 0)
-            continue;
-        struct buf id;
-        buf_init(&id, 1000);
-        if (msghdr_message_id(b->data, b->size, &id) && id.len) {
-            free(info->message_id);
-            info->message_id = xstrdup(id.data);
-        }
-        buf_release(&id);
-    }
-}
-
 static void folder_untagged(void *ctx, const struct imap_resp *r)
 {
     struct store_folder *f = ctx;
     folder_state_untagged(f, r);
-    if (imap_resp_data(r) == IMAP_DATA_SEARCH) {
+    enum imap_data kind = imap_resp_data(r);
+    if (f->mode == FETCH_MODE_CHANGES &&
+        (kind == IMAP_DATA_VANISHED || kind == IMAP_DATA_SEARCH || kind == IMAP_DATA_ESEARCH)) {
+        store_imap_changes_untagged(f, r);
+        return;
+    }
+    if (kind == IMAP_DATA_SEARCH) {
         store_imap_search_answer(f, r);
         return;
     }
-    if (imap_resp_data(r) != IMAP_DATA_FETCH)
+    if (kind != IMAP_DATA_FETCH)
         return;
     if (f->mode == FETCH_MODE_NONE)
         return;
@@ -230,10 +208,10 @@ static void folder_untagged(void *ctx, const struct imap_resp *r)
         }
         return;
     }
-    if (f->mode == FETCH_MODE_LIST)
-        list_fetch(f, &ft);
+    if (f->mode == FETCH_MODE_LIST || f->mode == FETCH_MODE_CHANGES)
+        store_imap_list_fetch(f, &ft);
     else if (f->mode == FETCH_MODE_INFO)
-        info_fetch(f, &ft);
+        store_imap_info_fetch(f, &ft);
     else
         body_fetch(f, &ft);
 }
@@ -250,7 +228,18 @@ static bool lit_begin(void *ctx, const struct imap_literal_info *info)
         return false;
     f->in_body = true;
     f->body_failed = false;
-    struct store_msg meta = {0};
+    /* Servers send the UID first as a rule: then an error can name it. */
+    f->body_uid = 0;
+    for (size_t i = 0; i + 1 < info->n_siblings; i++) {
+        const struct imap_arg *a = &info->siblings[i];
+        if (a->type == IMAP_ARG_ATOM && imap_arg_atom_ieq(a, "UID")) {
+            uint32_t uid;
+            const struct imap_arg *v = &info->siblings[i + 1];
+            if (v->type == IMAP_ARG_ATOM && str_to_u32(v->str, v->len, &uid))
+                f->body_uid = uid;
+        }
+    }
+    struct store_msg meta = {.uid = f->body_uid};
     struct err e = ERR_INIT;
     if (!f->sink->begin(f->sink->ctx, &meta, info->size, &e)) {
         f->body_failed = true;
@@ -447,6 +436,10 @@ static bool fetch_round(struct store_folder *f, struct err *e)
         if (!f->body_failed)
             f->sink->abort(f->sink->ctx);
         f->body_failed = false;
+        if (f->body_uid)
+            err_prefix(e, "while receiving UID %u: ", f->body_uid);
+        else
+            err_prefix(e, "while receiving a message: ");
     }
     return ok;
 }
@@ -612,68 +605,3 @@ bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uin
     return false;
 }
 
-bool store_imap_msg_ident(struct store_folder *f, const struct store_msg *msg, struct buf *out,
-                          struct err *e)
-{
-    buf_reset(out);
-    buf_printf(out, "%u", msg->uid);
-    return true;
-}
-
-bool store_imap_msg_info(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                         struct store_msg_info *out, struct err *e)
-{
-    for (size_t i = 0; i < n; i++)
-        memset(&out[i], 0, sizeof(out[i]));
-    if (n == 0)
-        return true;
-    struct uidvec wanted = UIDVEC_INIT;
-    for (size_t i = 0; i < n; i++)
-        uidvec_push(&wanted, msgs[i].uid);
-    uidvec_sort_unique(&wanted);
-    struct store_msg_info *sorted = xcalloc(wanted.n, sizeof(*sorted));
-    f->wanted = &wanted;
-    f->info_out = sorted;
-    f->mode = FETCH_MODE_INFO;
-    struct buf set;
-    buf_init(&set, IMAP_SET_MAX + 64);
-    bool ok = true;
-    for (size_t i = 0; i < wanted.n && ok;) {
-        buf_reset(&set);
-        i += uidset_format(&set, wanted.v + i, wanted.n - i, IMAP_SET_MAX);
-        ok = imap_send(f->slot->session, 0, NULL, NULL, e,
-                       "UID FETCH %s (UID RFC822.SIZE INTERNALDATE "
-                       "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-                       set.data);
-    }
-    if (ok)
-        ok = imap_wait_all(f->slot->session, e);
-    f->mode = FETCH_MODE_NONE;
-    f->wanted = NULL;
-    f->info_out = NULL;
-    buf_release(&set);
-    if (ok) {
-        /* Hand the results back in the caller's order. */
-        for (size_t i = 0; i < n; i++) {
-            size_t lo = 0, hi = wanted.n;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (wanted.v[mid] < msgs[i].uid)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo < wanted.n && wanted.v[lo] == msgs[i].uid) {
-                out[i] = sorted[lo];
-                if (sorted[lo].message_id)
-                    out[i].message_id = xstrdup(sorted[lo].message_id);
-            }
-        }
-    } else {
-        err_prefix(e, "folder %s: ", f->name);
-    }
-    store_msg_info_release(sorted, wanted.n);
-    free(sorted);
-    uidvec_free(&wanted);
-    return ok;
-}

@@ -13,6 +13,7 @@
 #include "store/store_imap.h"
 
 #include <pthread.h>
+#include <sys/types.h>
 
 /* Longest UID set text put in one command; commands are pipelined instead. */
 #define IMAP_SET_MAX 4000
@@ -42,6 +43,7 @@ enum fetch_mode {
     FETCH_MODE_LIST,
     FETCH_MODE_BODY,
     FETCH_MODE_INFO,
+    FETCH_MODE_CHANGES,
 };
 
 struct store_folder {
@@ -60,11 +62,14 @@ struct store_folder {
     const struct uidvec *wanted; /* sorted UIDs requested */
     uint8_t *delivered;          /* per wanted index: 1 once handed to the sink */
     bool in_body;                /* a streamed body is in progress */
+    uint32_t body_uid;           /* its UID when it came before the body, else 0 */
     bool body_failed;            /* the sink refused the current body */
     struct err body_err;
     uint64_t unknown_keywords;
     /* msg_info: results by position in the sorted wanted list. */
     struct store_msg_info *info_out;
+    /* list_changes: where VANISHED and SEARCH answers go. */
+    struct store_changes *changes;
     /* Saves in flight. */
     struct err save_err;
     /* Without UIDPLUS: stored appends whose UID is still to be searched for. */
@@ -111,6 +116,16 @@ bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs
                             struct err *e);
 bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                         struct err *e);
+/* A FETCH answer with UID and FLAGS, into f->list_out (listing and changes). */
+void store_imap_list_fetch(struct store_folder *f, const struct imap_fetch *ft);
+/* Index of uid in f->wanted, or -1. */
+ssize_t store_imap_wanted_index(const struct store_folder *f, uint32_t uid);
+
+/* store_imap_query.c */
+void store_imap_info_fetch(struct store_folder *f, const struct imap_fetch *ft);
+void store_imap_changes_untagged(struct store_folder *f, const struct imap_resp *r);
+bool store_imap_list_changes(struct store_folder *f, const struct store_list_opts *opts,
+                             uint64_t since_modseq, struct store_changes *out, struct err *e);
 bool store_imap_msg_ident(struct store_folder *f, const struct store_msg *msg, struct buf *out,
                           struct err *e);
 bool store_imap_msg_info(struct store_folder *f, const struct store_msg *msgs, size_t n,

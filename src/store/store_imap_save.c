@@ -182,7 +182,11 @@ bool store_imap_save_write(struct store_writer *w, const void *data, size_t len,
         return false;
     }
     w->left -= len;
-    return imap_literal_write(w->f->slot->session, data, len, e);
+    if (!imap_literal_write(w->f->slot->session, data, len, e)) {
+        err_prefix(e, "folder %s: while uploading a message: ", w->f->name);
+        return false;
+    }
+    return true;
 }
 
 bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta,
@@ -200,12 +204,17 @@ bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta
         /* The session died: append_done already ran (or runs) with the error. */
         if (ap->answered && !ap->needs_search)
             append_finish(ap);
+        err_prefix(e, "folder %s: while uploading a message: ", f->name);
         return false;
     }
     if (ap->answered && !ap->needs_search)
         append_finish(ap);
     /* Let answers be processed as they arrive, without waiting. */
-    return imap_poll(f->slot->session, e);
+    if (!imap_poll(f->slot->session, e)) {
+        err_prefix(e, "folder %s: ", f->name);
+        return false;
+    }
+    return true;
 }
 
 void store_imap_save_abort(struct store_writer *w)
@@ -217,19 +226,25 @@ void store_imap_save_abort(struct store_writer *w)
     struct store_folder *f = w->f;
     struct append *ap = (struct append *)(uintptr_t)w->token;
     free(w);
-    ap->committed = true;
     if (!err_isset(&f->save_err))
         err_set(&f->save_err, ERR_FOLDER, ERRK_GENERIC,
                 "folder %s: an upload was abandoned; the connection was dropped", f->name);
     /*
      * Earlier APPENDs may already be stored: collect their answers first, so
      * that none of them is reported as failed and uploaded again next time.
+     * This append stays uncommitted meanwhile, so that its answer (or the
+     * failure of the dying session) cannot free it under our feet.
      */
-    struct err e = ERR_INIT;
-    imap_wait_pending(f->slot->session, 1, &e);
-    err_clear(&e);
-    /* Freeing the session completes every pending command, ap included. */
-    imap_session_free(&f->slot->session);
+    ap->committed = false;
+    if (f->slot->session) {
+        struct err e = ERR_INIT;
+        imap_wait_pending(f->slot->session, 1, &e);
+        err_clear(&e);
+        imap_session_free(&f->slot->session);
+    }
+    ap->committed = true;
+    if (!ap->needs_search)
+        append_finish(ap);
 }
 
 void store_imap_search_answer(struct store_folder *f, const struct imap_resp *r)

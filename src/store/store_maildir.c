@@ -378,6 +378,7 @@ static const struct store_ops maildir_ops = {
     .set_uid = maildir_set_uid,
     .msg_ident = maildir_msg_ident,
     .msg_info = maildir_msg_info,
+    .folder_stamp = maildir_folder_stamp,
     .free = md_free,
 };
 

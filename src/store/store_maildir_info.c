@@ -5,6 +5,7 @@
  */
 #include "store/maildir_priv.h"
 
+#include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "store/maildir_name.h"
 #include "store/msghdr.h"
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Header bytes kept to find the Message-ID. */
@@ -108,4 +110,51 @@ bool maildir_msg_info(struct store_folder *f, const struct store_msg *msgs, size
     }
     maildir_relocation_end(f);
     return true;
+}
+
+/*
+ * A stamp closer to now than this is not trusted: a change in the same clock
+ * tick would leave it as it is.  Linux file times tick every few
+ * milliseconds, but some file systems (NFS servers, FAT) keep whole seconds.
+ */
+#define STAMP_RACY_NS (1100LL * 1000 * 1000)
+
+bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bool *racy_r,
+                          struct err *e)
+{
+    struct maildir_store *st = (struct maildir_store *)s;
+    const char *canon;
+    if (!maildir_check_folder_name(st, name, &canon, e))
+        return false;
+    char *path = *canon ? fs_join(st->root, canon) : xstrdup(st->root);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    buf_reset(out);
+    *racy_r = false;
+    bool ok = true;
+    /*
+     * Every message added, removed or renamed (flags) changes the modification
+     * time of new/ or cur/; a change inside a file (never done by mail
+     * readers) would not, nor would one to tmp/, which holds no messages.
+     */
+    for (int i = MD_NEW; i <= MD_CUR && ok; i++) {
+        char *sub = fs_join(path, maildir_sub_names[i]);
+        struct stat sb;
+        if (stat(sub, &sb) != 0) {
+            err_set(e, ERR_FOLDER, maildir_errkind(errno), "Maildir folder %s: cannot stat %s: %s.",
+                    path, sub, strerror(errno));
+            ok = false;
+        } else {
+            int64_t ns = (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+            buf_printf(out, "%s%llu:%llu:%lld", i == MD_NEW ? "" : ",",
+                       (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
+                       (long long)ns);
+            if (now_ns - ns < STAMP_RACY_NS)
+                *racy_r = true;
+        }
+        free(sub);
+    }
+    free(path);
+    return ok;
 }

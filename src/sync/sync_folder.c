@@ -7,7 +7,9 @@
 #include "base/xalloc.h"
 #include "status/status_db.h"
 #include "status/status_validity.h"
+#include "sync/sync_list.h"
 #include "sync/sync_recover.h"
+#include "sync/sync_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -582,7 +584,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct status_rows rows = {0};
     struct sync_status_entry *st = NULL;
     struct sync_plan plan = {0};
-    bool ok = false;
+    bool ok = false, have_saved = false, skipped = false, stamp_racy = false;
+    struct buf stamp;
+    buf_init(&stamp, 1024);
 
     struct log_event ev = {
         .type = EV_SYNCING_FOLDER,
@@ -605,16 +609,59 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                                 .folder = j->remote_name};
         log_emit(&nev);
     }
-    if (!status_db_load(r.db, &rows, e))
+    /*
+     * A folder whose server counters and local stamp are those of the last
+     * clean sync has not changed on either side: nothing to read or do.
+     */
+    struct sync_state saved;
+    if (!sync_state_load(r.db, &saved, e))
         goto out;
+    have_saved = true;
     bool local_absent = j->dry_run && j->local_absent;
     bool remote_absent = j->dry_run && j->remote_absent;
+    bool windowed = j->remote_list.min_date || j->remote_list.min_uid || j->local_list.min_date ||
+                    j->local_list.min_uid;
+    if (!local_absent && j->local->ops->folder_stamp) {
+        struct err se = ERR_INIT;
+        if (!j->local->ops->folder_stamp(j->local, j->local_name, &stamp, &stamp_racy, &se))
+            buf_reset(&stamp);
+        err_clear(&se);
+    }
+    const struct store_folder_status *rs = j->remote_status;
+    bool server_same = !windowed && rs && saved.have_remote && rs->highestmodseq != 0 &&
+                       rs->uidvalidity == saved.remote.uidvalidity &&
+                       rs->uidnext == saved.remote.uidnext &&
+                       rs->messages == saved.remote.messages &&
+                       rs->highestmodseq == saved.remote.highestmodseq;
+    bool local_same = !windowed && saved.local_stamp && stamp.len &&
+                      !strcmp(saved.local_stamp, stamp.data);
+    if (server_same && local_same && !j->dry_run) {
+        struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
+        bool pending = !status_db_state_list(r.db, SYNC_UPLOAD_KEY, &keys, &values, e) ||
+                       keys.n > 0;
+        strvec_free(&keys);
+        strvec_free(&values);
+        if (err_isset(e))
+            goto out;
+        if (!pending) {
+            log_debug(LOGC_SYNC, "folder %s: unchanged on both sides since the last sync",
+                      j->remote_name);
+            ok = true;
+            skipped = true;
+            goto out;
+        }
+    }
+    if (!status_db_load(r.db, &rows, e))
+        goto out;
     if (!local_absent &&
         !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
         goto out;
     if (!remote_absent && !j->remote->ops->open_folder(j->remote, j->remote_name,
                                                        !j->plan.remote_readonly, &r.rf, e))
         goto out;
+    struct store_folder_info opened = {0};
+    if (r.rf)
+        opened = *j->remote->ops->folder_info(r.rf);
 
     emit_list(j, j->local, j->local_name, false, 0);
     if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
@@ -623,14 +670,18 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
         goto out;
     emit_list(j, j->remote, j->remote_name, false, 0);
-    if (!remote_absent && !j->remote->ops->list_msgs(r.rf, &j->remote_list, &rl, e))
+    enum sync_list_how how = SYNC_LIST_FULL;
+    if (!remote_absent &&
+        !sync_list_remote(j->remote, r.rf, &j->remote_list, windowed ? NULL : &saved, server_same,
+                          &rows, &rl, &how, e))
         goto out;
     emit_list(j, j->remote, j->remote_name, true, rl.n);
     store_msg_list_sort(&rl);
     store_msg_list_sort(&ll);
+    size_t adopted = 0;
     if (!j->dry_run && r.lf && r.rf && !j->plan.remote_readonly &&
         !sync_recover_uploads(r.db, j->local, r.lf, j->remote, r.rf, &rl, &ll, &rows,
-                              j->local_name, e))
+                              j->local_name, &adopted, e))
         goto out;
 
     st = xcalloc(rows.n ? rows.n : 1, sizeof(*st));
@@ -644,15 +695,40 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (!j->dry_run && !status_db_begin(r.db, e))
         goto out;
     ok = run_passes(&r, &plan, e);
+    bool clean = ok && !err_isset(&guard) && stats->msg_errors == 0;
     if (ok && err_isset(&guard)) {
         err_move(e, &guard);
         ok = false;
     }
     err_clear(&guard);
+    if (!j->dry_run && r.db) {
+        /*
+         * Remember this folder only after a clean sync: the server's counters
+         * as it was opened (before our own changes, which the next sync then
+         * sees as changes), and the local stamp if nothing local changed.
+         */
+        struct err se = ERR_INIT;
+        bool local_changed = adopted || stats->downloaded || stats->deleted_local ||
+                             stats->flags_local || stats->uploaded;
+        if (clean && !windowed && opened.highestmodseq) {
+            struct sync_state now = {.have_remote = true};
+            now.remote.uidvalidity = opened.uidvalidity;
+            now.remote.uidnext = opened.uidnext;
+            now.remote.messages = opened.exists;
+            now.remote.highestmodseq = opened.highestmodseq;
+            now.local_stamp = !local_changed && !stamp_racy && stamp.len ? stamp.data : NULL;
+            if (!sync_state_save(r.db, &now, &se))
+                log_warn("%s", se.msg);
+        } else if (!sync_state_clear(r.db, &se)) {
+            log_warn("%s", se.msg);
+        }
+        err_clear(&se);
+        (void)how;
+    }
 out:
     if (!ok && err_isset(&r.err) && !err_isset(e))
         err_move(e, &r.err);
-    if (r.db && !j->dry_run) {
+    if (r.db && !j->dry_run && !skipped) {
         /*
          * Even after a failure, commit: the open transaction holds only rows
          * whose actions are already durable.
@@ -675,6 +751,9 @@ out:
     free(r.pend);
     store_msg_list_free(&rl);
     store_msg_list_free(&ll);
+    buf_release(&stamp);
+    if (have_saved)
+        sync_state_release(&saved);
     err_clear(&r.err);
     if (!ok && e->scope < ERR_FOLDER && err_isset(e))
         e->scope = ERR_FOLDER;

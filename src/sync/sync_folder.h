@@ -37,6 +37,8 @@ struct sync_folder_job {
     struct store_list_opts local_list;
     bool dry_run;
     bool fsync;
+    /* The server's counters for this folder from the folder listing, or NULL. */
+    const struct store_folder_status *remote_status;
     /*
      * The deletion guard: refuse this folder's deletions (either side) when
      * they would remove more than guard_percent of what the status knows and

@@ -71,8 +71,10 @@ static bool in_status(const struct status_rows *rows, uint32_t uid)
 bool sync_recover_uploads(struct status_db *db, struct store *local, struct store_folder *lf,
                           struct store *remote, struct store_folder *rf,
                           const struct store_msg_list *remote_list, struct store_msg_list *local_list,
-                          const struct status_rows *rows, const char *folder, struct err *e)
+                          const struct status_rows *rows, const char *folder, size_t *adopted_r,
+                          struct err *e)
 {
+    *adopted_r = 0;
     struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
     if (!status_db_state_list(db, SYNC_UPLOAD_KEY, &keys, &values, e))
         return false;
@@ -155,6 +157,7 @@ bool sync_recover_uploads(struct status_db *db, struct store *local, struct stor
         ok = status_db_state_del(db, keys.v[k], e);
     if (adopted)
         store_msg_list_sort(local_list);
+    *adopted_r = adopted;
     free(lc_key);
     store_msg_list_free(&lc);
     store_msg_list_free(&rc);

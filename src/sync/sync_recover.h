@@ -38,7 +38,8 @@
 bool sync_recover_uploads(struct status_db *db, struct store *local, struct store_folder *lf,
                           struct store *remote, struct store_folder *rf,
                           const struct store_msg_list *remote_list, struct store_msg_list *local_list,
-                          const struct status_rows *rows, const char *folder, struct err *e);
+                          const struct status_rows *rows, const char *folder, size_t *adopted_r,
+                          struct err *e);
 
 /* Journal the intent to upload msgs (in the open transaction). */
 bool sync_journal_uploads(struct status_db *db, struct store *local, struct store_folder *lf,

@@ -80,10 +80,14 @@ def server_state(dc) -> dict:
 
 
 def db_dump(db: Path) -> dict:
+    """What offlineimap3 reads of a status DB.  Our own extra table (oimapc_state: saved
+    counters and upload intents, which offlineimap3 never reads) is left out on purpose."""
     con = sqlite3.connect(f'file:{db}?mode=ro', uri=True)
     try:
         return {
-            'schema': sorted(con.execute('SELECT type, name, tbl_name, sql FROM sqlite_master')),
+            'schema': sorted(r for r in con.execute(
+                'SELECT type, name, tbl_name, sql FROM sqlite_master')
+                if not r[2].startswith('oimapc_')),
             'metadata': sorted(con.execute('SELECT key, value FROM metadata')),
             'status': sorted(con.execute('SELECT id, flags, mtime, labels FROM status')),
         }
@@ -95,7 +99,9 @@ def metadata_state(meta: Path) -> dict[str, object]:
     """Every file under the metadata directory: sqlite DBs dumped, others read."""
     out: dict[str, object] = {}
     for p in sorted(meta.rglob('*')):
-        if p.is_file():
+        # Our private lock file (offlineimap3 removes its own lock file even when
+        # it failed to take it, so ours keeps a second one that nothing removes).
+        if p.is_file() and p.name != '.oimapc.lock':
             rel = str(p.relative_to(meta))
             out[rel] = db_dump(p) if p.parent.name == 'LocalStatus-sqlite' else p.read_bytes()
     return out

@@ -1,0 +1,133 @@
+"""Cost grows with what changed: skipping unchanged folders, CONDSTORE/QRESYNC listings.
+
+After a clean sync the status holds the server's state and the folder's counters
+(UIDVALIDITY, UIDNEXT, message count, HIGHESTMODSEQ) are remembered with the
+Maildir folder's stamp.  A later run:
+- skips a folder whose counters and stamp have not moved (no SELECT at all);
+- lists only what changed (UID FETCH ... CHANGEDSINCE, with VANISHED under
+  QRESYNC or UID SEARCH ALL under CONDSTORE alone) when the server moved;
+- falls back to the full listing when the server has no CONDSTORE.
+Each case checks the protocol used (-d imap) and that the result is right.
+"""
+import re
+import time
+
+import pytest
+
+from harness import maildir as md
+
+FOLDERS = ['INBOX', 'Archive', 'Lists.dev']
+
+
+def seed(dovecot, mailgen, n=8):
+    for f in FOLDERS[1:]:
+        dovecot.create(f)
+    for f in FOLDERS:
+        for k in range(n):
+            dovecot.append(f, mailgen.plain(), flags=('\\Seen',) if k % 3 else ())
+
+
+def commands(r):
+    """The IMAP commands a -d imap run sent, without tags."""
+    out = r.stdout + r.stderr
+    return re.findall(r'> A\d+ (.*)', out)
+
+
+def count(cmds, prefix):
+    return sum(1 for c in cmds if c.startswith(prefix))
+
+
+def settle(oimap):
+    """Sync, wait until the Maildir directories' times are old enough to be trusted
+    (a stamp younger than about a second is not), and sync again to record them."""
+    oimap.sync()
+    time.sleep(1.2)
+    oimap.sync()
+
+
+def run_debug(oimap):
+    r = oimap.sync('-d', 'imap')
+    return r, commands(r)
+
+
+def test_unchanged_folders_are_not_even_opened(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen)
+    settle(oimap)
+    r, cmds = run_debug(oimap)
+    assert any('RETURN (STATUS' in c for c in cmds), 'one LIST-STATUS for every folder'
+    assert count(cmds, 'SELECT') == 0, f'no folder should be opened:\n{cmds}'
+    assert count(cmds, 'UID FETCH') == 0
+    oimap.assert_in_sync()
+
+
+def test_a_server_change_is_listed_incrementally(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen)
+    settle(oimap)
+    dovecot.set_flags('Archive', 2, '\\Flagged')
+    dovecot.append('Archive', mailgen.plain())
+    dovecot.expunge('Archive', 5)
+    r, cmds = run_debug(oimap)
+    assert count(cmds, 'SELECT') == 1, f'only the changed folder is opened:\n{cmds}'
+    fetches = [c for c in cmds if c.startswith('UID FETCH')]
+    assert any('CHANGEDSINCE' in c for c in fetches), fetches
+    assert not any(re.match(r'UID FETCH 1:\* \(UID FLAGS\)$', c) for c in fetches), \
+        f'no full listing:\n{fetches}'
+    snap = oimap.assert_in_sync()
+    assert len(snap.local['Archive']) == 8
+    flagged = [e for e in snap.local['Archive'] if e.uid == 2]
+    assert flagged and 'F' in flagged[0].flags
+
+
+def test_a_local_change_needs_no_server_listing(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen)
+    settle(oimap)
+    local = oimap.local()
+    md.add_flags(sorted(local['INBOX'], key=lambda m: m.uid)[0].path, 'F')
+    r, cmds = run_debug(oimap)
+    assert count(cmds, 'SELECT') == 1, cmds
+    assert not any(c.startswith('UID FETCH') and 'BODY' not in c for c in cmds), \
+        f'the server did not change: its list comes from the status:\n{cmds}'
+    assert any(c.startswith('UID STORE') for c in cmds)
+    oimap.assert_in_sync()
+    assert dovecot.flags('INBOX')[1] >= {'\\Flagged'}
+
+
+@pytest.mark.dovecot(capabilities_remove=['QRESYNC'])
+def test_condstore_without_qresync(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen)
+    oimap.sync()
+    oimap.sync()
+    dovecot.expunge('INBOX', [1, 2])
+    dovecot.set_flags('INBOX', 3, '\\Answered')
+    r, cmds = run_debug(oimap)
+    assert any('CHANGEDSINCE' in c for c in cmds), cmds
+    assert any(c.startswith('UID SEARCH') for c in cmds), 'expunges found from the UID list'
+    snap = oimap.assert_in_sync()
+    assert sorted(e.uid for e in snap.local['INBOX']) == list(range(3, 9))
+
+
+@pytest.mark.dovecot(capabilities_remove=['CONDSTORE', 'QRESYNC'])
+def test_no_condstore_lists_in_full_every_time(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen)
+    oimap.sync()
+    oimap.sync()
+    dovecot.set_flags('Lists.dev', 1, '\\Flagged')
+    r, cmds = run_debug(oimap)
+    assert count(cmds, 'SELECT') == 3, 'without modification sequences nothing is skipped'
+    assert not any('CHANGEDSINCE' in c for c in cmds)
+    oimap.assert_in_sync()
+    assert '\\Flagged' in dovecot.flags('Lists.dev')[1]
+
+
+def test_changes_on_both_sides_after_skips(dovecot, oimap, mailgen):
+    """Several rounds mixing skipped folders and changes: always in sync, never a repeat."""
+    seed(dovecot, mailgen, n=5)
+    oimap.sync()
+    for rnd in range(4):
+        dovecot.append(FOLDERS[rnd % 3], mailgen.plain())
+        f = FOLDERS[(rnd + 1) % 3]
+        md.add_message(oimap.local_folder(f), mailgen.plain())
+        oimap.sync()
+        oimap.assert_in_sync()
+        r = oimap.sync()
+        assert 'Copy message' not in r.stdout, 'the second run changes nothing'

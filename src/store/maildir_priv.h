@@ -24,7 +24,7 @@ enum maildir_sub {
 
 extern const char *const maildir_sub_names[3];
 
-#define MAILDIR_DEFAULT_BATCH_MSGS 256u
+#define MAILDIR_DEFAULT_BATCH_MSGS 1024u
 #define MAILDIR_DEFAULT_BATCH_BYTES ((uint64_t)64 << 20)
 /* Buffer size for reading and writing message bodies. */
 #define MAILDIR_IO_CHUNK ((size_t)64 << 10)
@@ -39,6 +39,7 @@ struct maildir_store {
     void *visible_ctx;
     unsigned batch_msgs;
     uint64_t batch_bytes;
+    bool per_file_fsync; /* fsync each file instead of one syncfs() per batch */
 };
 
 /* uid -> message index; open addressing, uid 0 never stored. */
@@ -62,12 +63,20 @@ struct maildir_msg {
     uint8_t sub; /* MD_NEW or MD_CUR */
 };
 
-/* A save whose callback waits for the directory fsync. */
+/*
+ * A committed save waiting for its batch: the file is complete in tmp/; at
+ * the batch's end the data is made durable, the file renamed into new/ or
+ * cur/, the directories synced, and only then the callback runs.
+ */
 struct maildir_pending {
     store_saved_fn *saved;
     void *ctx;
     uint64_t token;
     uint32_t uid;
+    flagset_t flags;
+    char *tmpname; /* in tmp/, xmalloc'd; NULL when already in place */
+    uint8_t sub;   /* where it goes */
+    uint64_t bytes;
 };
 
 /* Files found by a rescan, to find messages renamed behind our back. */

@@ -400,5 +400,6 @@ struct store *store_maildir_new(const struct maildir_opts *o)
     st->visible_ctx = o->visible_ctx;
     st->batch_msgs = o->batch_msgs ? o->batch_msgs : MAILDIR_DEFAULT_BATCH_MSGS;
     st->batch_bytes = o->batch_bytes ? o->batch_bytes : MAILDIR_DEFAULT_BATCH_BYTES;
+    st->per_file_fsync = o->per_file_fsync;
     return &st->base;
 }

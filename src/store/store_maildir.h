@@ -21,12 +21,16 @@
  * (a lone CR stays).  A message written by save is named as offlineimap
  * names it, with the UID and flags given to save_commit.
  *
- * Durability with fsync on: a saved file is fsynced before its rename into
- * new/ or cur/; the directories are fsynced in batches (every batch_msgs
- * saves, batch_bytes bytes, or at flush() and close), and a save's callback
- * runs only after the directory holding it has been fsynced.  With fsync off
- * callbacks run at once.  Deletions and set_uid renames fsync their
- * directories before returning.
+ * Durability with fsync on, in batches (every batch_msgs saves, batch_bytes
+ * bytes, or at flush() and close): the batch's files, complete in tmp/, are
+ * made durable together (one syncfs(), or an fsync each with
+ * per_file_fsync), then renamed into new/ or cur/, then new/ and cur/ are
+ * fsynced, and only then do the saves' callbacks run.  A crash before that
+ * leaves files in tmp/ (removed when the folder is next opened for writing,
+ * if older than 36 hours as the Maildir convention says) and nothing in the
+ * status for them.  With fsync off files are renamed at once and callbacks
+ * run at once.  Deletions and set_uid renames fsync their directories before
+ * returning.
  *
  * Sink protocol of fetch: after a successful sink->begin exactly one of
  * sink->end or sink->abort is called for that message (abort also after a
@@ -61,8 +65,13 @@ struct maildir_opts {
      */
     char *(*visible_name)(void *ctx, const char *name);
     void *visible_ctx;
-    unsigned batch_msgs;  /* saves per directory fsync; 0 = 256 */
-    uint64_t batch_bytes; /* saved bytes per directory fsync; 0 = 64 MiB */
+    unsigned batch_msgs;  /* saves per batch; 0 = 1024 */
+    uint64_t batch_bytes; /* saved bytes per batch; 0 = 64 MiB */
+    /*
+     * Make each file durable with its own fsync() instead of one syncfs() of
+     * the file system per batch (the default: far fewer journal commits).
+     */
+    bool per_file_fsync;
 };
 
 struct store *store_maildir_new(const struct maildir_opts *o);

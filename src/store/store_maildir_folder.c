@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool is_special(const char *s, size_t len)
@@ -228,6 +229,37 @@ static void folder_free(struct store_folder *f)
     free(f);
 }
 
+/*
+ * Files left in tmp/ by a writer that died (a crash before its batch was
+ * synced and renamed) are removed after 36 hours, as the Maildir convention
+ * asks of every writer; a younger file may belong to a delivery in progress.
+ */
+static void clean_tmp(struct store_folder *f)
+{
+    int fd = dup(f->dfd[MD_TMP]);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    time_t limit = time(NULL) - 36 * 3600;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct stat sb;
+        if (fstatat(f->dfd[MD_TMP], de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(sb.st_mode) && sb.st_mtime < limit) {
+            if (unlinkat(f->dfd[MD_TMP], de->d_name, 0) == 0)
+                log_debug(LOGC_MAILDIR, "Maildir folder %s: removed stale tmp/%s", f->path,
+                          de->d_name);
+        }
+    }
+    closedir(d);
+}
+
 bool maildir_open_folder(struct store *s, const char *name, bool for_write,
                          struct store_folder **f_r, struct err *e)
 {
@@ -266,6 +298,8 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
     for (int i = 0; i < 3; i++)
         if (faccessat(f->dfd[i], ".", W_OK, AT_EACCESS) != 0)
             f->info.readonly = true;
+    if (for_write && !f->info.readonly)
+        clean_tmp(f);
     log_debug(LOGC_MAILDIR, "Maildir folder %s: %zu messages, FMD5 %s", f->path, f->alive, f->fmd5);
     *f_r = f;
     return true;

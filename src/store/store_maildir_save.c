@@ -2,19 +2,20 @@
  * store_maildir_save: writing a new message into a Maildir folder.
  *
  * The body goes into tmp/<unique> (O_EXCL, a fresh name on EEXIST) with
- * CRLF turned into LF, is fsynced when fsync is on, and is renamed into cur/
- * (flag S) or new/ under offlineimap's name for it, built from the meta given
- * to save_commit.  The rename never replaces an existing file.
+ * CRLF turned into LF.  With fsync on, committed files wait in a batch: at
+ * its end their data is made durable at once (syncfs(), or one fsync each),
+ * each is renamed into cur/ (flag S) or new/ under offlineimap's name for it,
+ * built from the meta given to save_commit, new/ and cur/ are fsynced, and
+ * then the callbacks run.  One journal commit per batch instead of one per
+ * message is what makes a first sync of many small messages fast; the order
+ * (data, rename, directory, status) keeps the safety rule.  The rename never
+ * replaces an existing file.
  *
- * The directory fsync that makes the rename durable is batched: committed
- * saves wait in a queue, and their callbacks run after new/ and cur/ have
- * been fsynced, every batch_msgs saves, every batch_bytes bytes, in flush()
- * and when the folder is closed.  A crash before that loses at most renames
- * whose callbacks never ran, so nothing was recorded for them in the status.
  * save_commit returns false only when the message was not stored (its
- * callback is then never called); a failed batched fsync reaches every
+ * callback is then never called); a failure of the batch reaches every
  * waiting callback as an error instead, and stops further saves.
  */
+#define _GNU_SOURCE
 #include "store/maildir_priv.h"
 #include "base/crashpoint.h"
 
@@ -149,7 +150,8 @@ static bool finish_file(struct store_writer *w, struct err *e)
     }
     if (!drain(w, e))
         return false;
-    if (w->f->st->fsync && fsync(w->fd) != 0)
+    /* With per-file fsync the file is synced now; else with its batch. */
+    if (w->f->st->fsync && w->f->st->per_file_fsync && fsync(w->fd) != 0)
         return write_error(w, errno, e);
     int rc = close(w->fd);
     w->fd = -1;
@@ -166,15 +168,73 @@ static void run_callbacks(struct store_folder *f, const struct err *failed)
     f->pend = NULL;
     f->npend = f->pend_cap = 0;
     f->pend_bytes = 0;
-    for (size_t i = 0; i < n; i++)
-        p[i].saved(p[i].ctx, p[i].token, p[i].uid, failed);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].saved)
+            p[i].saved(p[i].ctx, p[i].token, p[i].uid, failed);
+        free(p[i].tmpname);
+    }
     free(p);
 }
+
+/* Make the data of every waiting file durable: one syncfs(), or an fsync per file. */
+static bool sync_data(struct store_folder *f, struct err *e)
+{
+    bool any = false;
+    for (size_t i = 0; i < f->npend; i++)
+        any |= f->pend[i].tmpname != NULL;
+    if (!any || f->st->per_file_fsync)
+        return true; /* per-file fsync happened when each file was finished */
+#ifdef __linux__
+    if (syncfs(f->dfd[MD_TMP]) == 0)
+        return true;
+    if (errno != ENOSYS) {
+        int err = errno;
+        err_set(e, ERR_FOLDER, maildir_errkind(err), "Maildir folder %s: cannot sync tmp/: %s.",
+                f->path, strerror(err));
+        return false;
+    }
+#endif
+    for (size_t i = 0; i < f->npend; i++) {
+        if (!f->pend[i].tmpname)
+            continue;
+        int fd = openat(f->dfd[MD_TMP], f->pend[i].tmpname, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0) {
+            int err = errno;
+            if (fd >= 0)
+                close(fd);
+            err_set(e, ERR_FOLDER, maildir_errkind(err),
+                    "Maildir folder %s: cannot fsync tmp/%s: %s.", f->path, f->pend[i].tmpname,
+                    strerror(err));
+            return false;
+        }
+        close(fd);
+    }
+    return true;
+}
+
+static bool rename_pending(struct store_folder *f, struct maildir_pending *p, struct err *e);
 
 bool maildir_flush(struct store_folder *f, struct err *e)
 {
     struct err fe = ERR_INIT;
-    bool ok = true;
+    bool ok = sync_data(f, &fe);
+    /* Into place, in order; a file that cannot be renamed fails alone. */
+    for (size_t i = 0; i < f->npend; i++) {
+        struct maildir_pending *p = &f->pend[i];
+        if (!p->tmpname)
+            continue;
+        struct err re = ERR_INIT;
+        if (!ok) {
+            unlinkat(f->dfd[MD_TMP], p->tmpname, 0);
+        } else if (!rename_pending(f, p, &re)) {
+            unlinkat(f->dfd[MD_TMP], p->tmpname, 0);
+            if (p->saved)
+                p->saved(p->ctx, p->token, p->uid, &re);
+            p->saved = NULL;
+        }
+        err_clear(&re);
+        XFREE(p->tmpname);
+    }
     for (int sub = MD_NEW; sub <= MD_CUR && ok; sub++) {
         if (!(f->pend_subs & (1u << sub)))
             continue;
@@ -188,7 +248,7 @@ bool maildir_flush(struct store_folder *f, struct err *e)
     }
     f->pend_subs = 0;
     if (!ok && !f->broken)
-        f->broken = xasprintf("saving stopped after a failed directory fsync (%s)", fe.msg);
+        f->broken = xasprintf("saving stopped after a failed sync (%s)", fe.msg);
     run_callbacks(f, ok ? NULL : &fe);
     if (!ok)
         err_move(e, &fe);
@@ -196,21 +256,18 @@ bool maildir_flush(struct store_folder *f, struct err *e)
     return ok;
 }
 
+/* Wait with the batch; tmpname (taken over) is the file still to rename, or NULL. */
 static void queue(struct store_folder *f, enum maildir_sub sub, store_saved_fn *saved, void *ctx,
-                  uint64_t token, uint32_t uid, uint64_t bytes)
+                  uint64_t token, const struct store_msg *meta, char *tmpname, uint64_t bytes)
 {
-    if (!f->st->fsync) {
-        if (saved)
-            saved(ctx, token, uid, NULL);
-        return;
-    }
     if (f->npend == f->pend_cap) {
         f->pend_cap = f->pend_cap ? f->pend_cap * 2 : 64;
         f->pend = xreallocarray(f->pend, f->pend_cap, sizeof(*f->pend));
     }
-    if (saved)
-        f->pend[f->npend++] = (struct maildir_pending){saved, ctx, token, uid};
-    f->pend_subs |= 1u << sub;
+    f->pend[f->npend++] = (struct maildir_pending){saved,       ctx,     token, meta->uid,
+                                                   meta->flags, tmpname, (uint8_t)sub, bytes};
+    if (!tmpname)
+        f->pend_subs |= 1u << sub;
     f->pend_bytes += bytes;
 }
 
@@ -233,12 +290,14 @@ static bool commit_existing(struct store_writer *w, size_t idx, const struct sto
     return ok;
 }
 
-static bool rename_into_place(struct store_writer *w, const struct store_msg *meta,
-                              enum maildir_sub sub, struct buf *name, struct err *e)
+static bool rename_into_place(struct store_folder *f, const char *tmpname, uint32_t uid,
+                              flagset_t flags, enum maildir_sub sub, struct buf *name,
+                              struct err *e)
 {
-    struct store_folder *f = w->f;
-    const char *unique = w->tmpname;
-    size_t ulen = w->tmplen;
+    const char *unique = tmpname;
+    size_t ulen = strlen(tmpname);
+    struct store_msg meta_s = {.uid = uid, .flags = flags};
+    const struct store_msg *meta = &meta_s;
     char fresh[MAILDIR_NAME_MAX + 1];
     for (int tries = 0; tries < MAILDIR_NAME_TRIES; tries++) {
         buf_reset(name);
@@ -250,7 +309,7 @@ static bool rename_into_place(struct store_writer *w, const struct store_msg *me
             return false;
         }
         crashpoint("maildir-tmp-written");
-        if (maildir_rename_noreplace(f->dfd[MD_TMP], w->tmpname, f->dfd[sub], name->data) == 0) {
+        if (maildir_rename_noreplace(f->dfd[MD_TMP], tmpname, f->dfd[sub], name->data) == 0) {
             crashpoint("maildir-renamed");
             return true;
         }
@@ -262,9 +321,29 @@ static bool rename_into_place(struct store_writer *w, const struct store_msg *me
     }
     int err = errno;
     err_set(e, ERR_FOLDER, maildir_errkind(err),
-            "Maildir folder %s: cannot rename tmp/%s to %s/%s: %s.", f->path, w->tmpname,
+            "Maildir folder %s: cannot rename tmp/%s to %s/%s: %s.", f->path, tmpname,
             maildir_sub_names[sub], name->data, strerror(err));
     return false;
+}
+
+/* Rename a waiting file into place and add it to the folder's index. */
+static bool rename_pending(struct store_folder *f, struct maildir_pending *p, struct err *e)
+{
+    /* Another save of the same UID may have come first in this batch. */
+    if (maildir_uidmap_get(&f->map, p->uid) != SIZE_MAX && p->uid != 0) {
+        err_set(e, ERR_MSG, ERRK_GENERIC, "Maildir folder %s: UID %u was saved twice.", f->path,
+                (unsigned)p->uid);
+        return false;
+    }
+    struct buf name;
+    buf_init(&name, MAILDIR_NAME_MAX);
+    bool ok = rename_into_place(f, p->tmpname, p->uid, p->flags, p->sub, &name, e);
+    if (ok) {
+        maildir_folder_add(f, name.data, name.len, p->sub, p->uid, p->flags);
+        f->pend_subs |= 1u << p->sub;
+    }
+    buf_release(&name);
+    return ok;
 }
 
 bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
@@ -284,21 +363,30 @@ bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
         writer_free(w);
         if (!ok)
             return false;
-        queue(f, f->v[idx].sub, saved, ctx, token, meta->uid, 0);
-    } else {
+        if (f->st->fsync)
+            queue(f, f->v[idx].sub, saved, ctx, token, meta, NULL, 0);
+        else if (saved)
+            saved(ctx, token, meta->uid, NULL);
+    } else if (!f->st->fsync) {
+        /* Nothing to make durable: into place now. */
         enum maildir_sub sub = meta->flags & FLAG_SEEN ? MD_CUR : MD_NEW;
         struct buf name;
         buf_init(&name, MAILDIR_NAME_MAX);
-        if (!rename_into_place(w, meta, sub, &name, e)) {
+        if (!rename_into_place(f, w->tmpname, meta->uid, meta->flags, sub, &name, e)) {
             buf_release(&name);
             maildir_save_abort(w);
             return false;
         }
         maildir_folder_add(f, name.data, name.len, sub, meta->uid, meta->flags);
         buf_release(&name);
-        uint64_t bytes = w->bytes;
         writer_free(w);
-        queue(f, sub, saved, ctx, token, meta->uid, bytes);
+        if (saved)
+            saved(ctx, token, meta->uid, NULL);
+    } else {
+        enum maildir_sub sub = meta->flags & FLAG_SEEN ? MD_CUR : MD_NEW;
+        uint64_t bytes = w->bytes;
+        queue(f, sub, saved, ctx, token, meta, xstrdup(w->tmpname), bytes);
+        writer_free(w);
     }
     if (f->st->fsync && (f->npend >= f->st->batch_msgs || f->pend_bytes >= f->st->batch_bytes)) {
         /* The callbacks learn a failure; the message itself is stored. */

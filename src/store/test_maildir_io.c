@@ -112,13 +112,23 @@ static int count_files(const char *rel)
     return n;
 }
 
-static struct store *new_store(const char *rel, bool dofsync, unsigned batch)
+static struct store *new_store_sync(const char *rel, bool dofsync, unsigned batch,
+                                    bool per_file)
 {
     char *root = path(rel);
-    struct maildir_opts o = {.name = "local", .root = root, .fsync = dofsync, .batch_msgs = batch};
+    struct maildir_opts o = {.name = "local",
+                             .root = root,
+                             .fsync = dofsync,
+                             .batch_msgs = batch,
+                             .per_file_fsync = per_file};
     struct store *s = store_maildir_new(&o);
     free(root);
     return s;
+}
+
+static struct store *new_store(const char *rel, bool dofsync, unsigned batch)
+{
+    return new_store_sync(rel, dofsync, batch, false);
 }
 
 static struct store_folder *open_f(struct store *s, const char *name)
@@ -473,7 +483,8 @@ static void test_save_names(void)
 {
     test_begin("maildir save: offlineimap names, new/ or cur/ by S, uid 0, duplicate UID");
     make_maildir("nm/INBOX");
-    struct store *s = new_store("nm", true, 0);
+    /* fsync off: files go into place at commit (batching is tested below). */
+    struct store *s = new_store("nm", false, 0);
     struct store_folder *f = open_f(s, "INBOX");
     struct saved_log log = {0};
     struct err e = ERR_INIT;
@@ -536,7 +547,7 @@ static void test_save_names(void)
 
 static void test_batching(void)
 {
-    test_begin("maildir save: callbacks only after the batched directory fsync");
+    test_begin("maildir save: one data sync per batch, renames and callbacks after it");
     make_maildir("bt/INBOX");
     struct store *s = new_store("bt", true, 3);
     struct store_folder *f = open_f(s, "INBOX");
@@ -545,19 +556,26 @@ static void test_batching(void)
     fsync_calls = 0;
     test_assert(save_chunks(s, f, 1, 0, "1\r\n", 3, NULL, &log, 1, &e));
     test_assert(save_chunks(s, f, 2, FLAG_SEEN, "2\r\n", 3, NULL, &log, 2, &e));
+    /* Waiting in tmp/: not yet visible to mail readers, no callback, no fsync. */
     test_assert_inteq(log.n, 0);
-    test_assert_inteq(fsync_calls, 2); /* the two files */
+    test_assert_inteq(fsync_calls, 0);
+    test_assert_inteq(count_files("bt/INBOX/tmp"), 2);
+    test_assert_inteq(count_files("bt/INBOX/new") + count_files("bt/INBOX/cur"), 0);
     test_assert(save_chunks(s, f, 3, 0, "3\r\n", 3, NULL, &log, 3, &e));
+    /* The batch is full: one syncfs (not counted), renames, then new/ and cur/. */
     test_assert_inteq(log.n, 3);
     test_assert(log.tokens[0] == 1 && log.tokens[1] == 2 && log.tokens[2] == 3);
-    test_assert_inteq(fsync_calls, 3 + 2); /* and new/ and cur/ */
+    test_assert_inteq(fsync_calls, 2);
+    test_assert_inteq(count_files("bt/INBOX/tmp"), 0);
+    test_assert_inteq(count_files("bt/INBOX/new"), 2);
+    test_assert_inteq(count_files("bt/INBOX/cur"), 1);
     test_assert(save_chunks(s, f, 4, 0, "4\r\n", 3, NULL, &log, 4, &e));
     test_assert_inteq(log.n, 3);
     test_assert(s->ops->flush(f, &e));
     test_assert(log.n == 4 && log.tokens[3] == 4 && log.errors == 0);
-    test_assert_inteq(fsync_calls, 4 + 3); /* only new/ this time */
+    test_assert_inteq(fsync_calls, 2 + 1); /* only new/ this time */
     test_assert(s->ops->flush(f, &e));     /* nothing pending: no fsync */
-    test_assert_inteq(fsync_calls, 4 + 3);
+    test_assert_inteq(fsync_calls, 2 + 1);
     test_assert(save_chunks(s, f, 5, 0, "5\r\n", 3, NULL, &log, 5, &e));
     test_assert_inteq(log.n, 4);
     s->ops->close_folder(&f); /* closing flushes */
@@ -580,6 +598,19 @@ static void test_batching(void)
     s->ops->close_folder(&f);
     s->ops->free(s);
 
+    /* Per-file fsync: each file at commit, then the directories per batch. */
+    make_maildir("bp/INBOX");
+    s = new_store_sync("bp", true, 2, true);
+    f = open_f(s, "INBOX");
+    fsync_calls = 0;
+    log.n = 0;
+    test_assert(save_chunks(s, f, 1, 0, "1\r\n", 3, NULL, &log, 1, &e));
+    test_assert(log.n == 0 && fsync_calls == 1);
+    test_assert(save_chunks(s, f, 2, 0, "2\r\n", 3, NULL, &log, 2, &e));
+    test_assert(log.n == 2 && fsync_calls == 2 + 1);
+    s->ops->close_folder(&f);
+    s->ops->free(s);
+
     /* fsync off: at once, and no fsync at all. */
     s = new_store("bt", false, 3);
     f = open_f(s, "INBOX");
@@ -596,7 +627,8 @@ static void test_enospc(void)
 {
     test_begin("maildir save: a full disk is ERRK_NOSPACE and leaves no file");
     make_maildir("ns/INBOX");
-    struct store *s = new_store("ns", true, 0);
+    /* Per-file fsync, so that an fsync failure belongs to one message. */
+    struct store *s = new_store_sync("ns", true, 0, true);
     struct store_folder *f = open_f(s, "INBOX");
     struct saved_log log = {0};
     struct err e = ERR_INIT;

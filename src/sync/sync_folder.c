@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Status rows are committed at least this often while copying. */
-#define COMMIT_EVERY 500
+/*
+ * Status rows are committed at least this often while copying; it matches the
+ * Maildir store's batch, whose one data sync per batch the commit waits for.
+ */
+#define COMMIT_EVERY 1024
 
 /* A message saved and waiting for its "durable" callback. */
 struct pending_save {

@@ -105,6 +105,11 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .local_absent = fp->local_absent,
             .remote_absent = fp->remote_absent,
             .remote_status = fp->has_status ? &fp->status : NULL,
+            .maxage_cutoff = a->maxage_cutoff,
+            .filter_headers = a->filter_headers,
+            .quick = a->quick,
+            .remote_list = {.max_size = a->max_size},
+            .local_list = {.max_size = a->max_size},
             .guard_percent = a->guard_percent,
             .guard_minimum = a->guard_minimum,
             .guard_allowed = a->allow_deletions && (strvec_contains(a->allow_deletions, "*") ||

@@ -31,6 +31,11 @@ struct account_cfg {
     bool fsync;
     /* -f: only these remote folders (untranslated names); empty = all */
     const struct strvec *only_folders;
+    const struct strvec *filter_headers; /* filterheaders */
+    /* Message selection: maxage cutoff (0 = none), maxsize (0 = none), quick sync. */
+    int64_t maxage_cutoff;
+    uint64_t max_size;
+    bool quick;
     /* The deletion guard (sync_folder.h) and --allow-deletions ("*" = all folders). */
     int guard_percent;
     int guard_minimum;

@@ -89,6 +89,7 @@ static void sync_account(struct run_ctx *rc, struct config_account *acc)
         .ui = rc->ui,
         .single_thread = rc->single,
         .dry_run = rc->dry_run,
+        .quick = rc->opts->quick,
     };
     if (!repo_setup(&so, &rs, &e)) {
         log_error("%s", e.msg);

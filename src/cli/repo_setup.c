@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Default socket timeout when socktimeout is 0: never hang for ever. */
 #define DEFAULT_TIMEOUT_MS (120 * 1000)
@@ -167,6 +168,9 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         .sep = local->sep && local->sep[0] ? local->sep[0] : '.',
         .windows_compatible = acc->maildir_windows_compatible,
         .fsync = o->cfg->general.fsync,
+        .filename_use_mail_timestamp = local->filename_use_mail_timestamp,
+        .utime_from_header = local->utime_from_header,
+        .restoreatime = local->restoreatime,
     };
     struct account_cfg *a = &rs->account;
     a->name = acc->name;
@@ -189,6 +193,18 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     a->postsynchook = acc->postsynchook;
     a->sync_mode = "full";
     a->guard_percent = acc->deleteguard;
+    a->max_size = acc->has_maxsize ? (uint64_t)acc->maxsize : 0;
+    a->filter_headers = &acc->filterheaders;
+    a->quick = o->quick || acc->quick < 0;
+    if (acc->maxage_kind == CONFIG_MAXAGE_DAYS) {
+        a->maxage_cutoff = (int64_t)time(NULL) - (int64_t)acc->maxage_days * 86400;
+    } else if (acc->maxage_kind == CONFIG_MAXAGE_DATE) {
+        struct tm tm = {.tm_year = acc->maxage_date.year - 1900,
+                        .tm_mon = acc->maxage_date.month - 1,
+                        .tm_mday = acc->maxage_date.day,
+                        .tm_isdst = -1};
+        a->maxage_cutoff = (int64_t)mktime(&tm);
+    }
     a->guard_minimum = acc->deleteguard_minimum;
     return true;
 }

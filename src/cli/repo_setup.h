@@ -25,6 +25,7 @@ struct repo_setup_opts {
     struct ui *ui;
     bool single_thread;
     bool dry_run;
+    bool quick; /* -q */
 };
 
 /* Where the IMAP store gets its password; shared by its connections. */

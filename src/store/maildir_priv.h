@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* The sub-directories of a Maildir folder. */
 enum maildir_sub {
@@ -40,6 +41,9 @@ struct maildir_store {
     unsigned batch_msgs;
     uint64_t batch_bytes;
     bool per_file_fsync; /* fsync each file instead of one syncfs() per batch */
+    bool name_from_date;
+    bool utime_from_date;
+    bool restoreatime;
 };
 
 /* uid -> message index; open addressing, uid 0 never stored. */
@@ -104,6 +108,7 @@ struct store_folder {
     char *broken;       /* why saves are refused after a failed directory fsync */
 
     struct maildir_relocation *relo; /* built on demand during one operation */
+    struct timespec atime[2];        /* restoreatime: new/ and cur/ as opened */
 };
 
 /* Error kind for an errno value: ENOSPC and EDQUOT are ERRK_NOSPACE. */

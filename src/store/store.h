@@ -244,6 +244,16 @@ struct store_ops {
     /* Size, date and Message-ID of messages (out[i] for msgs[i]). */
     bool (*msg_info)(struct store_folder *f, const struct store_msg *msgs, size_t n,
                      struct store_msg_info *out, struct err *e);
+    /*
+     * Optional: take over another tool's record of this folder (Maildir: the
+     * .mbsyncstate of mbsync), so that the messages it synced become known by
+     * their remote UIDs without being downloaded or uploaded again.  A record
+     * made for another UIDVALIDITY than remote_uidvalidity is left alone.
+     * Called on an open folder, before listing, while the status is empty;
+     * *adopted_r counts the messages taken over.
+     */
+    bool (*adopt_foreign)(struct store_folder *f, uint32_t remote_uidvalidity,
+                          size_t *adopted_r, struct err *e);
     /* Give a local message its remote UID (Maildir: rename to carry U=uid). */
     bool (*set_uid)(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                     struct err *e);

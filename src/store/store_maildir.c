@@ -401,5 +401,8 @@ struct store *store_maildir_new(const struct maildir_opts *o)
     st->batch_msgs = o->batch_msgs ? o->batch_msgs : MAILDIR_DEFAULT_BATCH_MSGS;
     st->batch_bytes = o->batch_bytes ? o->batch_bytes : MAILDIR_DEFAULT_BATCH_BYTES;
     st->per_file_fsync = o->per_file_fsync;
+    st->name_from_date = o->filename_use_mail_timestamp;
+    st->utime_from_date = o->utime_from_header;
+    st->restoreatime = o->restoreatime;
     return &st->base;
 }

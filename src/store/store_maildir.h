@@ -72,6 +72,12 @@ struct maildir_opts {
      * the file system per batch (the default: far fewer journal commits).
      */
     bool per_file_fsync;
+    /* filename_use_mail_timestamp: name new files after their Date: (else now). */
+    bool filename_use_mail_timestamp;
+    /* utime_from_header: set new files' times from their Date:. */
+    bool utime_from_header;
+    /* restoreatime: give new/ and cur/ their access times back when a folder is closed. */
+    bool restoreatime;
 };
 
 struct store *store_maildir_new(const struct maildir_opts *o);

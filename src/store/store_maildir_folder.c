@@ -289,6 +289,14 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
         }
         free(sub);
     }
+    /* Before the scan reads the directories and moves their access times. */
+    if (st->restoreatime) {
+        for (int i = MD_NEW; i <= MD_CUR; i++) {
+            struct stat sb;
+            if (fstat(f->dfd[i], &sb) == 0)
+                f->atime[i] = sb.st_atim;
+        }
+    }
     compute_fmd5(f);
     if (!scan(f, e)) {
         folder_free(f);
@@ -315,6 +323,14 @@ void maildir_close_folder(struct store_folder **fp)
     if (!maildir_flush(f, &e))
         log_warn("%s", e.msg);
     err_clear(&e);
+    if (f->st->restoreatime) {
+        /* The access times as they were; modification times untouched. */
+        for (int i = MD_NEW; i <= MD_CUR; i++) {
+            struct timespec ts[2] = {f->atime[i], {.tv_nsec = UTIME_OMIT}};
+            if (f->dfd[i] >= 0 && f->atime[i].tv_sec)
+                futimens(f->dfd[i], ts);
+        }
+    }
     folder_free(f);
     *fp = NULL;
 }

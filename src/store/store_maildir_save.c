@@ -22,6 +22,8 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "store/msgdate.h"
+#include "store/msghdr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Attempts at a fresh unique name before giving up (EEXIST each time). */
@@ -44,7 +47,12 @@ struct store_writer {
     bool pending_cr; /* the last byte written to us was a CR not yet passed on */
     bool failed;
     uint64_t bytes; /* bytes written to the file */
+    bool want_head;  /* keep the header for its Date: */
+    struct buf head;
 };
+
+/* Header bytes kept to read the Date: field. */
+#define SAVE_HEAD_MAX (64 * 1024)
 
 bool maildir_save_begin(struct store_folder *f, const struct store_msg *meta, uint64_t wire_size,
                         struct store_writer **w_r, struct err *e)
@@ -70,6 +78,8 @@ bool maildir_save_begin(struct store_folder *f, const struct store_msg *meta, ui
         return false;
     }
     w->buf = xmalloc(MAILDIR_IO_CHUNK);
+    w->want_head = f->st->name_from_date || f->st->utime_from_date;
+    buf_init(&w->head, SAVE_HEAD_MAX);
     (void)wire_size;
     *w_r = w;
     return true;
@@ -85,6 +95,10 @@ static bool write_error(struct store_writer *w, int err, struct err *e)
 
 static bool drain(struct store_writer *w, struct err *e)
 {
+    if (w->want_head && w->head.len < SAVE_HEAD_MAX) {
+        size_t room = SAVE_HEAD_MAX - w->head.len;
+        buf_append(&w->head, w->buf, w->buflen < room ? w->buflen : room);
+    }
     if (w->buflen && !fs_write_all(w->fd, w->buf, w->buflen))
         return write_error(w, errno, e);
     w->bytes += w->buflen;
@@ -128,6 +142,7 @@ static void writer_free(struct store_writer *w)
 {
     if (w->fd >= 0)
         close(w->fd);
+    buf_release(&w->head);
     free(w->buf);
     free(w);
 }
@@ -346,6 +361,33 @@ static bool rename_pending(struct store_folder *f, struct maildir_pending *p, st
     return ok;
 }
 
+/*
+ * filename_use_mail_timestamp and utime_from_header: the message's Date:
+ * (else Delivery-date:) names the file and sets its times.  Without a usable
+ * date the current time stays, as in offlineimap.
+ */
+static void apply_mail_date(struct store_writer *w)
+{
+    struct store_folder *f = w->f;
+    int64_t t;
+    if (!w->want_head ||
+        !msgdate_from_header(w->head.data, msghdr_length(w->head.data, w->head.len), &t) ||
+        t < 0)
+        return;
+    if (f->st->utime_from_date) {
+        struct timespec ts[2] = {{.tv_sec = (time_t)t}, {.tv_sec = (time_t)t}};
+        utimensat(f->dfd[MD_TMP], w->tmpname, ts, 0);
+    }
+    if (f->st->name_from_date) {
+        char fresh[MAILDIR_NAME_MAX + 1];
+        size_t n = maildir_name_new_unique(fresh, t);
+        if (n && maildir_rename_noreplace(f->dfd[MD_TMP], w->tmpname, f->dfd[MD_TMP], fresh) == 0) {
+            memcpy(w->tmpname, fresh, n + 1);
+            w->tmplen = n;
+        }
+    }
+}
+
 bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
                          store_saved_fn *saved, void *ctx, uint64_t token, struct err *e)
 {
@@ -357,6 +399,7 @@ bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
         maildir_save_abort(w);
         return false;
     }
+    apply_mail_date(w);
     size_t idx = maildir_uidmap_get(&f->map, meta->uid);
     if (idx != SIZE_MAX) {
         bool ok = commit_existing(w, idx, meta, e);

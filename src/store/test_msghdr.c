@@ -1,3 +1,4 @@
+#include "store/msgdate.h"
 #include "store/msghdr.h"
 
 #include "testlib/test.h"
@@ -43,5 +44,37 @@ int main(void)
     }
     test_end();
     buf_release(&b);
+
+    test_begin("msgdate: RFC 5322 and sloppy forms");
+    static const struct {
+        const char *in;
+        int64_t want; /* -1: refused */
+    } dates[] = {
+        {"Tue, 1 Jul 2003 10:52:37 +0200", 1057049557},
+        {"1 Jul 2003 10:52:37 +0200", 1057049557},
+        {"Tue, 01 Jul 2003 08:52:37 GMT", 1057049557},
+        {"Tue, 1 Jul 2003 04:52:37 EDT", 1057049557},
+        {"Tue, 1 Jul 03 08:52:37 +0000", 1057049557},
+        {"Tue, 1 Jul 2003 08:52 +0000", 1057049520},
+        {"Tue,  1 Jul 2003 08:52:37 +0000 (UTC)", 1057049557},
+        {"Thu, 1 Jan 1970 00:00:00 -0000", 0},
+        {"Sat, 29 Feb 2020 23:59:59 -0130", 1583026199},
+        {"Jul 1 2003 08:52:37", 1057049557},
+        {"not a date", -1},
+        {"Tue, 32 Jul 2003 08:52:37 +0000", -1},
+        {"", -1},
+    };
+    for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+        int64_t t = -1;
+        bool ok = msgdate_parse(dates[i].in, strlen(dates[i].in), &t);
+        if (dates[i].want < 0)
+            test_assert(!ok);
+        else
+            test_assert(ok && t == dates[i].want);
+    }
+    int64_t t;
+    const char *hd = "Subject: x\nDelivery-date: Tue, 1 Jul 2003 08:52:37 +0000\n\n";
+    test_assert(msgdate_from_header(hd, strlen(hd), &t) && t == 1057049557);
+    test_end();
     return test_done();
 }

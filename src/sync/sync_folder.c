@@ -7,9 +7,12 @@
 #include "base/xalloc.h"
 #include "status/status_db.h"
 #include "status/status_validity.h"
+#include "store/msghdr.h"
+#include "sync/sync_filter.h"
 #include "sync/sync_list.h"
 #include "sync/sync_recover.h"
 #include "sync/sync_state.h"
+#include "sync/sync_window.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +47,15 @@ struct run {
     size_t since_commit;
     uint64_t num, total;
     bool upload; /* direction of the current copy */
+    /* filterheaders: the header of the message being uploaded is held back here. */
+    bool holding;
+    struct store_msg held_meta;
+    uint64_t held_size;
+    struct buf held;
 };
+
+/* Header bytes held back at most for filterheaders; a longer header is sent as it is. */
+#define FILTER_HEADER_MAX (256 * 1024)
 
 static void note_err(struct run *r, const struct err *e)
 {
@@ -114,10 +125,9 @@ static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const 
 
 /* ---- the copy sink: source store -> destination store ------------------------- */
 
-static bool sink_begin(void *ctx, const struct store_msg *meta, uint64_t size, struct err *e)
+static bool open_writer(struct run *r, const struct store_msg *meta, uint64_t size,
+                        struct err *e)
 {
-    struct run *r = ctx;
-    r->writer_failed = false;
     if (!r->dst_store->ops->save_begin(r->dst, meta, size, &r->w, e)) {
         r->w = NULL;
         r->writer_failed = true;
@@ -128,9 +138,65 @@ static bool sink_begin(void *ctx, const struct store_msg *meta, uint64_t size, s
     return true;
 }
 
+static bool sink_begin(void *ctx, const struct store_msg *meta, uint64_t size, struct err *e)
+{
+    struct run *r = ctx;
+    r->writer_failed = false;
+    if (r->upload && r->j->filter_headers && r->j->filter_headers->n) {
+        /* The size to announce is known once the header is filtered. */
+        r->holding = true;
+        r->held_meta = *meta;
+        r->held_size = size;
+        buf_reset(&r->held);
+        return true;
+    }
+    return open_writer(r, meta, size, e);
+}
+
+static bool raw_write(struct run *r, const void *data, size_t len, struct err *e);
+
+/* The held header is complete (or too long to hold): filter it and start the upload. */
+static bool release_held(struct run *r, struct err *e)
+{
+    r->holding = false;
+    size_t hlen = msghdr_length(r->held.data, r->held.len);
+    bool complete = hlen < r->held.len || (hlen == r->held.len && r->held.len < FILTER_HEADER_MAX);
+    struct buf out;
+    buf_init(&out, BUF_UNBOUNDED);
+    if (complete)
+        sync_filter_header(r->held.data, hlen, r->j->filter_headers, &out);
+    else
+        buf_append(&out, r->held.data, hlen);
+    uint64_t size = r->held_size - hlen + out.len;
+    bool ok = open_writer(r, &r->held_meta, size, e) && raw_write(r, out.data, out.len, e) &&
+              raw_write(r, r->held.data + hlen, r->held.len - hlen, e);
+    buf_release(&out);
+    buf_reset(&r->held);
+    return ok;
+}
+
 static bool sink_write(void *ctx, const void *data, size_t len, struct err *e)
 {
     struct run *r = ctx;
+    if (r->holding) {
+        size_t room = FILTER_HEADER_MAX - r->held.len;
+        size_t take = len < room ? len : room;
+        buf_append(&r->held, data, take);
+        size_t hlen = msghdr_length(r->held.data, r->held.len);
+        if (hlen == r->held.len && r->held.len < FILTER_HEADER_MAX)
+            return true; /* the header goes on */
+        if (!release_held(r, e))
+            return false;
+        data = (const char *)data + take;
+        len -= take;
+        if (len == 0)
+            return true;
+    }
+    return raw_write(r, data, len, e);
+}
+
+static bool raw_write(struct run *r, const void *data, size_t len, struct err *e)
+{
     if (!r->w)
         return false;
     if (!r->dst_store->ops->save_write(r->w, data, len, e)) {
@@ -146,6 +212,7 @@ static bool sink_write(void *ctx, const void *data, size_t len, struct err *e)
 static void sink_abort(void *ctx)
 {
     struct run *r = ctx;
+    r->holding = false;
     if (r->w)
         r->dst_store->ops->save_abort(r->w);
     r->w = NULL;
@@ -218,6 +285,8 @@ static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const stru
 static bool sink_end(void *ctx, const struct store_msg *meta, struct err *e)
 {
     struct run *r = ctx;
+    if (r->holding && !release_held(r, e))
+        return false;
     if (!r->w)
         return false;
     struct store_writer *w = r->w;
@@ -561,6 +630,27 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
     return checkpoint(r, e);
 }
 
+/*
+ * offlineimap's quick sync (-q, quick): a folder is unchanged when the server
+ * holds as many messages as the status and the local list equals the status
+ * in UIDs and flags.  Server-side flag changes are not seen, by design.
+ */
+static bool quick_unchanged(const struct store_folder_info *ri, const struct status_rows *rows,
+                            const struct store_msg_list *ll)
+{
+    if (ri->exists != rows->n || ll->n != rows->n)
+        return false;
+    struct store_msg_list sorted = {0};
+    for (size_t i = 0; i < ll->n; i++)
+        store_msg_list_push(&sorted, &ll->v[i]);
+    store_msg_list_sort(&sorted);
+    bool same = true;
+    for (size_t i = 0; i < rows->n && same; i++)
+        same = sorted.v[i].uid == rows->v[i].uid && sorted.v[i].flags == rows->v[i].flags;
+    store_msg_list_free(&sorted);
+    return same;
+}
+
 static void emit_list(const struct sync_folder_job *j, struct store *s, const char *folder,
                       bool loaded, size_t count)
 {
@@ -583,6 +673,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         stats = &dummy;
     memset(stats, 0, sizeof(*stats));
     struct run r = {.j = j, .stats = stats, .err = ERR_INIT};
+    buf_init(&r.held, FILTER_HEADER_MAX);
     struct store_msg_list rl = {0}, ll = {0};
     struct status_rows rows = {0};
     struct sync_status_entry *st = NULL;
@@ -622,8 +713,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     have_saved = true;
     bool local_absent = j->dry_run && j->local_absent;
     bool remote_absent = j->dry_run && j->remote_absent;
-    bool windowed = j->remote_list.min_date || j->remote_list.min_uid || j->local_list.min_date ||
-                    j->local_list.min_uid;
+    bool windowed = j->maxage_cutoff || j->remote_list.min_date || j->remote_list.min_uid ||
+                    j->local_list.min_date || j->local_list.min_uid;
     if (!local_absent && j->local->ops->folder_stamp) {
         struct err se = ERR_INIT;
         if (!j->local->ops->folder_stamp(j->local, j->local_name, &stamp, &stamp_racy, &se))
@@ -666,19 +757,49 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (r.rf)
         opened = *j->remote->ops->folder_info(r.rf);
 
-    emit_list(j, j->local, j->local_name, false, 0);
-    if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
-        goto out;
-    emit_list(j, j->local, j->local_name, true, ll.n);
-    if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
-        goto out;
-    emit_list(j, j->remote, j->remote_name, false, 0);
     enum sync_list_how how = SYNC_LIST_FULL;
-    if (!remote_absent &&
-        !sync_list_remote(j->remote, r.rf, &j->remote_list, windowed ? NULL : &saved, server_same,
-                          &rows, &rl, &how, e))
-        goto out;
-    emit_list(j, j->remote, j->remote_name, true, rl.n);
+    if (j->maxage_cutoff && !local_absent && !remote_absent) {
+        uint32_t min_uid = 0;
+        emit_list(j, j->remote, j->remote_name, false, 0);
+        if (!sync_window_lists(j->remote, r.rf, j->local, r.lf, j->maxage_cutoff,
+                               &j->remote_list, &j->local_list, &rl, &ll, &min_uid, e))
+            goto out;
+        emit_list(j, j->remote, j->remote_name, true, rl.n);
+        emit_list(j, j->local, j->local_name, true, ll.n);
+        /* Status rows below the window are left alone, not taken for deletions. */
+        size_t keep = 0;
+        for (size_t i = 0; i < rows.n; i++) {
+            if (rows.v[i].uid >= min_uid)
+                rows.v[keep++] = rows.v[i];
+            else
+                free(rows.v[i].labels);
+        }
+        rows.n = keep;
+        if (!check_validity(&r, rows.n, ll.n, e))
+            goto out;
+    } else {
+        emit_list(j, j->local, j->local_name, false, 0);
+        if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
+            goto out;
+        emit_list(j, j->local, j->local_name, true, ll.n);
+        if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
+            goto out;
+        if (j->quick && r.rf && quick_unchanged(&opened, &rows, &ll)) {
+            struct log_event qev = {.type = EV_SKIPPING_FOLDER,
+                                    .account = j->account,
+                                    .folder = j->remote_name};
+            log_emit(&qev);
+            ok = true;
+            skipped = true;
+            goto out;
+        }
+        emit_list(j, j->remote, j->remote_name, false, 0);
+        if (!remote_absent &&
+            !sync_list_remote(j->remote, r.rf, &j->remote_list, windowed ? NULL : &saved,
+                              server_same, &rows, &rl, &how, e))
+            goto out;
+        emit_list(j, j->remote, j->remote_name, true, rl.n);
+    }
     store_msg_list_sort(&rl);
     store_msg_list_sort(&ll);
     size_t adopted = 0;
@@ -731,7 +852,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
 out:
     if (!ok && err_isset(&r.err) && !err_isset(e))
         err_move(e, &r.err);
-    if (r.db && !j->dry_run && !skipped) {
+    if (r.db && !j->dry_run && !skipped && status_db_in_transaction(r.db)) {
         /*
          * Even after a failure, commit: the open transaction holds only rows
          * whose actions are already durable.
@@ -752,6 +873,7 @@ out:
     sync_plan_free(&plan);
     free(st);
     free(r.pend);
+    buf_release(&r.held);
     store_msg_list_free(&rl);
     store_msg_list_free(&ll);
     buf_release(&stamp);

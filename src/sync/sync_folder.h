@@ -17,6 +17,7 @@
 #define SYNC_FOLDER_H
 
 #include "base/err.h"
+#include "base/strutil.h"
 #include "store/store.h"
 #include "sync/sync_plan.h"
 
@@ -47,6 +48,12 @@ struct sync_folder_job {
     int guard_percent;
     int guard_minimum;
     bool guard_allowed;
+    /* filterheaders: header fields removed from uploaded messages (NULL: none). */
+    const struct strvec *filter_headers;
+    /* maxage: only messages newer than this (seconds since the epoch); 0 = all. */
+    int64_t maxage_cutoff;
+    /* quick (-q): skip the folder if neither side's message list changed (no flags). */
+    bool quick;
     /* Dry run only: the folder would be created on that side first; treat it as empty. */
     bool local_absent;
     bool remote_absent;

@@ -129,6 +129,7 @@ static struct store *make_imap(const struct repo_setup_opts *o, const struct con
     io.reference = r->reference && strcmp(r->reference, "\"\"") != 0 ? r->reference : "";
     io.subscribed_only = r->subscribedonly;
     io.expunge = r->expunge;
+    io.utf8_names = o->account->utf8foldernames;
     io.retry_count = r->retrycount;
     for (int k = 0; k < 26; k++)
         io.keywords[k] = local ? local->customflag[k] : NULL;

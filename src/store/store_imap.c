@@ -4,6 +4,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "imap/imap_cmd.h"
+#include "imap/imap_utf7.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +87,25 @@ void store_imap_release(struct store_imap *st, struct imap_slot *slot)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-bool store_imap_name_command(struct imap_session *s, struct imap_result *res_r, const char *verb,
-                             const char *name, const char *suffix, struct err *e)
+const char *store_imap_wire_name(const struct store_imap *st, const char *name, struct buf *tmp)
 {
+    if (!st->o.utf8_names)
+        return name;
+    struct err e = ERR_INIT;
+    buf_reset(tmp);
+    bool ok = imap_utf8_to_mutf7(name, strlen(name), tmp, &e);
+    err_clear(&e);
+    /* Not valid UTF-8: it can only have come from the server as it is. */
+    return ok ? tmp->data : name;
+}
+
+bool store_imap_name_command(const struct store_imap *st, struct imap_session *s,
+                             struct imap_result *res_r, const char *verb, const char *name,
+                             const char *suffix, struct err *e)
+{
+    struct buf wire;
+    buf_init(&wire, 64 * 1024);
+    name = store_imap_wire_name(st, name, &wire);
     struct imap_cmd c;
     imap_session_cmd_init(s, &c);
     imap_cmd_add_raw(&c, verb);
@@ -97,7 +114,25 @@ bool store_imap_name_command(struct imap_session *s, struct imap_result *res_r, 
     imap_cmd_add_raw(&c, suffix);
     bool ok = imap_cmd_finish(&c, e) && imap_command_cmd(s, 0, res_r, &c, e);
     imap_cmd_release(&c);
+    buf_release(&wire);
     return ok;
+}
+
+/* A name from the server as the store shows it (decoded with utf8_names), xmalloc'd. */
+static char *shown_name(const struct store_imap *st, const char *wire)
+{
+    if (!st->o.utf8_names)
+        return xstrdup(wire);
+    struct buf b;
+    buf_init(&b, 64 * 1024);
+    struct err e = ERR_INIT;
+    bool ok = imap_mutf7_to_utf8(wire, strlen(wire), &b, &e);
+    if (!ok)
+        log_warn("folder name %s is not valid modified UTF-7 (%s); used as it is", wire, e.msg);
+    err_clear(&e);
+    char *out = ok ? buf_detach(&b, NULL) : xstrdup(wire);
+    buf_release(&b);
+    return out;
 }
 
 void store_imap_flag_list(const struct store_imap *st, flagset_t flags, struct buf *out)
@@ -181,8 +216,9 @@ static void list_status(struct list_ctx *lc, const struct imap_resp *r)
     if ((sr.present & need) != need)
         return;
     struct store_folder_list *l = lc->out;
+    char *name = shown_name(lc->st, sr.name);
     for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i].name, sr.name) != 0)
+        if (strcmp(l->v[i].name, name) != 0)
             continue;
         l->v[i].has_status = true;
         l->v[i].status.uidvalidity = sr.uidvalidity;
@@ -190,8 +226,9 @@ static void list_status(struct list_ctx *lc, const struct imap_resp *r)
         l->v[i].status.messages = sr.messages;
         l->v[i].status.highestmodseq =
             sr.present & IMAP_STATUS_HAS_HIGHESTMODSEQ ? sr.highestmodseq : 0;
-        return;
+        break;
     }
+    free(name);
 }
 
 static void list_untagged(void *ctx, const struct imap_resp *r)
@@ -219,15 +256,18 @@ static void list_untagged(void *ctx, const struct imap_resp *r)
     if (item.attrs & IMAP_MBOX_NONEXISTENT)
         return;
     struct store_folder_list *l = lc->out;
+    char *name = shown_name(lc->st, item.name);
     for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->v[i].name, item.name))
+        if (!strcmp(l->v[i].name, name)) {
+            free(name);
             return; /* a server may list a name twice */
+        }
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 32;
         l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
     }
     memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-    l->v[l->n].name = xstrdup(item.name);
+    l->v[l->n].name = name;
     l->v[l->n].noselect = (item.attrs & IMAP_MBOX_NOSELECT) != 0;
     l->n++;
 }
@@ -238,7 +278,7 @@ static bool learn_delim(struct store_imap *st, struct imap_slot *slot, struct er
         return true;
     struct list_ctx lc = {.st = st, .delim_query = true};
     imap_session_set_untagged(slot->session, list_untagged, &lc);
-    bool ok = store_imap_name_command(slot->session, NULL, "LIST",
+    bool ok = store_imap_name_command(st, slot->session, NULL, "LIST",
                                       st->o.reference ? st->o.reference : "", " \"\"", e);
     imap_session_set_untagged(slot->session, NULL, NULL);
     if (!ok)
@@ -270,7 +310,7 @@ static bool imap_list_folders(struct store *s, struct store_folder_list *out, st
                            ? xasprintf(" \"*\" RETURN (STATUS (%s))", items)
                            : xstrdup(" \"*\"");
         imap_session_set_untagged(ss, list_untagged, &lc);
-        ok = store_imap_name_command(ss, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
+        ok = store_imap_name_command(st, ss, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
                                      st->o.reference ? st->o.reference : "", suffix, e);
         free(suffix);
         if (ok && condstore && (st->o.subscribed_only ||
@@ -281,7 +321,11 @@ static bool imap_list_folders(struct store *s, struct store_folder_list *out, st
                 struct imap_cmd c;
                 imap_session_cmd_init(ss, &c);
                 imap_cmd_add_raw(&c, "STATUS ");
-                imap_cmd_add_astring(&c, out->v[i].name, strlen(out->v[i].name));
+                struct buf wire;
+                buf_init(&wire, 64 * 1024);
+                const char *wn = store_imap_wire_name(st, out->v[i].name, &wire);
+                imap_cmd_add_astring(&c, wn, strlen(wn));
+                buf_release(&wire);
                 imap_cmd_add_rawf(&c, " (%s)", items);
                 ok = imap_cmd_finish(&c, e) && imap_send_cmd(ss, 0, NULL, NULL, &c, e);
                 imap_cmd_release(&c);
@@ -305,7 +349,7 @@ static bool imap_create_folder(struct store *s, const char *name, struct err *e)
     if (!store_imap_acquire(st, &slot, e))
         return false;
     struct imap_result res = {0};
-    bool ok = store_imap_name_command(slot->session, &res, "CREATE", name, "", e);
+    bool ok = store_imap_name_command(st, slot->session, &res, "CREATE", name, "", e);
     if (!ok && res.code && !strcmp(res.code, "ALREADYEXISTS")) {
         err_clear(e);
         ok = true;
@@ -331,7 +375,7 @@ static bool imap_delete_folder(struct store *s, const char *name, struct err *e)
             imap_command(slot->session, 0, NULL, e, "UNSELECT");
         err_clear(e);
     }
-    bool ok = store_imap_name_command(slot->session, NULL, "DELETE", name, "", e);
+    bool ok = store_imap_name_command(st, slot->session, NULL, "DELETE", name, "", e);
     if (!ok)
         err_prefix(e, "repository %s: cannot delete folder %s: ", s->name, name);
     store_imap_release(st, slot);

@@ -9,7 +9,8 @@
  * pipelined (with LITERAL+ when offered).
  *
  * Folder names are used as the server sends them (modified UTF-7 on the
- * wire), as offlineimap does without utf8foldernames.
+ * wire), as offlineimap does without utf8foldernames; with it (utf8_names)
+ * they are decoded to UTF-8 when listed and encoded back in every command.
  */
 #ifndef STORE_IMAP_H
 #define STORE_IMAP_H
@@ -26,6 +27,7 @@ struct store_imap_opts {
     const char *reference;    /* LIST reference and prefix of created folders */
     bool subscribed_only;     /* LSUB instead of LIST */
     bool expunge;             /* expunge after marking \Deleted */
+    bool utf8_names;          /* utf8foldernames: names in UTF-8, modified UTF-7 on the wire */
     int retry_count;          /* reconnects for a body fetch after the connection drops */
     /* customflag_[a-z]: keyword for each lower-case letter, or NULL */
     const char *keywords[26];

@@ -280,7 +280,7 @@ static bool do_select(struct store_folder *f, struct err *e)
     f->info.readonly = !f->write;
     struct imap_result res = {0};
     const char *verb = f->write ? "SELECT" : "EXAMINE";
-    bool ok = store_imap_name_command(s, &res, verb, f->name, "", e);
+    bool ok = store_imap_name_command(f->st, s, &res, verb, f->name, "", e);
     if (ok && res.code && !strcmp(res.code, "READ-ONLY"))
         f->info.readonly = true;
     imap_result_release(&res);

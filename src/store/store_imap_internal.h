@@ -93,8 +93,11 @@ void store_imap_release(struct store_imap *st, struct imap_slot *slot);
  * Run "<verb> <name as astring><suffix>" and wait for it; suffix is raw
  * protocol text (may be "").  res_r may be NULL.
  */
-bool store_imap_name_command(struct imap_session *s, struct imap_result *res_r, const char *verb,
-                             const char *name, const char *suffix, struct err *e);
+bool store_imap_name_command(const struct store_imap *st, struct imap_session *s,
+                             struct imap_result *res_r, const char *verb, const char *name,
+                             const char *suffix, struct err *e);
+/* The name as sent on the wire (encoded to modified UTF-7 with utf8_names) into tmp. */
+const char *store_imap_wire_name(const struct store_imap *st, const char *name, struct buf *tmp);
 /* IMAP flag list text "(\Seen \Flagged)" for a flag set; keywords via customflag. */
 void store_imap_flag_list(const struct store_imap *st, flagset_t flags, struct buf *out);
 /* Flag set from the FLAGS of a FETCH; unknown keywords are counted in *unknown_r. */

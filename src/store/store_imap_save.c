@@ -113,7 +113,11 @@ bool store_imap_save_begin(struct store_folder *f, const struct store_msg *meta,
     struct imap_cmd c;
     imap_session_cmd_init(s, &c);
     imap_cmd_add_raw(&c, "APPEND ");
-    imap_cmd_add_astring(&c, f->name, strlen(f->name));
+    struct buf wire;
+    buf_init(&wire, 64 * 1024);
+    const char *wn = store_imap_wire_name(f->st, f->name, &wire);
+    imap_cmd_add_astring(&c, wn, strlen(wn));
+    buf_release(&wire);
     struct buf flags;
     buf_init(&flags, 4096);
     store_imap_flag_list(f->st, meta->flags, &flags);

@@ -270,3 +270,20 @@ def test_names_with_spaces_and_non_ascii(oimap, dovecot, mailgen):
         assert n in have, f'{n!r} not created on the server ({have}):\n{runner.describe(r)}'
     raw_snapshot(dc, oimap.maildir).assert_in_sync()
     assert_quiet(oimap, 'after creating odd names on the server')
+
+
+def test_utf8foldernames_decodes_and_encodes_names(dovecot, oimap, mailgen):
+    """utf8foldernames: local folders get UTF-8 names; names go back as modified UTF-7."""
+    dovecot.create('Données')
+    dovecot.append('Données', mailgen.plain())
+    oimap.write_config(account_opts={'utf8foldernames': 'yes'})
+    oimap.sync()
+    assert (oimap.maildir / 'Données' / 'cur').is_dir() or (oimap.maildir / 'Données' / 'new').is_dir()
+    assert len(oimap.local()['Données']) == 1
+    md.make_folder(oimap.maildir, 'Réunion')
+    md.add_message(oimap.maildir / 'Réunion', mailgen.plain())
+    oimap.sync()
+    assert 'Réunion' in dovecot.list_folders()
+    assert len(dovecot.messages('Réunion')) == 1
+    r = oimap.sync()
+    assert 'Copy message' not in r.stdout and 'Creating folder' not in r.stdout

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ enum pyb_state { PYB_NEW = 0, PYB_RUNNING, PYB_STOPPED, PYB_FAILED };
 
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int py_state = PYB_NEW;
-static char *start_failure;       /* why the interpreter could not start (FAILED) */
+static char *start_failure;        /* why the interpreter could not start (FAILED) */
 static PyThreadState *main_tstate; /* saved by PyEval_SaveThread() after start */
 static pthread_t start_thread;
 
@@ -35,12 +36,9 @@ static PyObject *namespace; /* the pythonfile's names; NULL until py_start() */
 static char *peritem_where;
 
 static const char *const helper_names[PYB_NFN] = {
-    [PYB_FORMAT_EXC] = "format_exc",
-    [PYB_FORMAT_SYNTAX] = "format_syntax",
-    [PYB_REMEMBER_SOURCE] = "remember_source",
-    [PYB_READ_PYTHONFILE] = "read_pythonfile",
-    [PYB_RUN_PYTHONFILE] = "run_pythonfile",
-    [PYB_SORT_NAMES] = "sort_names",
+    [PYB_FORMAT_EXC] = "format_exc",           [PYB_FORMAT_SYNTAX] = "format_syntax",
+    [PYB_REMEMBER_SOURCE] = "remember_source", [PYB_READ_PYTHONFILE] = "read_pythonfile",
+    [PYB_RUN_PYTHONFILE] = "run_pythonfile",   [PYB_SORT_NAMES] = "sort_names",
     [PYB_SORT_ITEMS] = "sort_items",
 };
 
@@ -112,19 +110,16 @@ static char *load_helper(void)
     Py_XDECREF(mod);
     if (!PyErr_Occurred())
         return NULL;
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyObject *s = value ? PyObject_Str(value) : NULL;
+    PyObject *exc = pyb_fetch();
+    PyObject *s = exc ? PyObject_Str(exc) : NULL;
     const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
-    char *failure = xasprintf("its helper module could not be loaded (%s%s%s); is the Python "
-                              "standard library installed?",
-                              type ? ((PyTypeObject *)type)->tp_name : "error", msg ? ": " : "",
-                              msg ? msg : "");
+    char *failure =
+        xasprintf("its helper module could not be loaded (%s%s%s); is the Python "
+                  "standard library installed?",
+                  exc ? Py_TYPE(exc)->tp_name : "error", msg ? ": " : "", msg ? msg : "");
     PyErr_Clear();
     Py_XDECREF(s);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    Py_XDECREF(exc);
     return failure;
 }
 
@@ -227,27 +222,25 @@ static bool load_pythonfile(const struct config *cfg, struct err *e)
     PyObject *res = PyObject_CallFunction(pyb_fn(PYB_READ_PYTHONFILE), "N", pyb_str(path));
     if (!res) {
         if (PyErr_ExceptionMatches(PyExc_SyntaxError)) {
-            char *what = xasprintf("%s", path);
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyErr_NormalizeException(&type, &value, &tb);
-            PyObject *f = PyObject_CallFunctionObjArgs(pyb_fn(PYB_FORMAT_SYNTAX), value, NULL);
-            const char *msg, *detail;
-            int lineno, offset;
-            if (f && PyArg_ParseTuple(f, "siis", &msg, &lineno, &offset, &detail))
-                err_set(e, ERR_CRITICAL, ERRK_CONFIG,
-                        "%s: %s is not valid Python: %s (line %d, column %d)\n%s", where, what,
-                        msg, lineno, offset, detail);
-            else
-                err_set(e, ERR_CRITICAL, ERRK_CONFIG, "%s: %s is not valid Python.", where, what);
-            PyErr_Clear();
-            Py_XDECREF(f);
-            Py_XDECREF(type);
-            Py_XDECREF(value);
-            Py_XDECREF(tb);
-            free(what);
+            PyObject *exc = pyb_fetch();
+            char *msg, *detail;
+            long lineno, offset;
+            if (pyb_syntax_parts(exc, &msg, &lineno, &offset, &detail)) {
+                char pos[96] = "";
+                if (lineno > 0 && offset > 0)
+                    snprintf(pos, sizeof(pos), " (line %ld, column %ld)", lineno, offset);
+                else if (lineno > 0)
+                    snprintf(pos, sizeof(pos), " (line %ld)", lineno);
+                err_set(e, ERR_CRITICAL, ERRK_CONFIG, "%s: %s is not valid Python: %s%s%s%s", where,
+                        path, msg, pos, *detail ? "\n" : "", detail);
+                free(msg);
+                free(detail);
+            } else {
+                err_set(e, ERR_CRITICAL, ERRK_CONFIG, "%s: %s is not valid Python.", where, path);
+            }
+            Py_XDECREF(exc);
         } else {
-            pyb_exc_to_err(e, where, "reading the file");
+            pyb_exc_to_err(e, where, "loading the file");
             e->scope = ERR_CRITICAL;
         }
         goto out;
@@ -260,8 +253,7 @@ static bool load_pythonfile(const struct config *cfg, struct err *e)
         PyErr_Clear();
         goto out;
     }
-    PyObject *ns =
-        PyObject_CallFunction(pyb_fn(PYB_RUN_PYTHONFILE), "NO", pyb_str(path), code);
+    PyObject *ns = PyObject_CallFunction(pyb_fn(PYB_RUN_PYTHONFILE), "NO", pyb_str(path), code);
     if (!ns) {
         char *what = xasprintf("running %s", path);
         pyb_exc_to_err(e, where, what);
@@ -308,6 +300,8 @@ bool py_start(const struct config *cfg, struct err *e)
 void py_stop(void)
 {
     pthread_mutex_lock(&start_lock);
+    if (atomic_load(&py_state) == PYB_FAILED)
+        atomic_store(&py_state, PYB_STOPPED);
     if (atomic_load(&py_state) == PYB_RUNNING) {
         atomic_store(&py_state, PYB_STOPPED);
         /*

@@ -12,6 +12,7 @@
 
 #include "base/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,8 @@ PyObject *pyb_str(const char *s)
 /* Any str as a C string for a message: odd characters escaped, never fails. */
 static char *message_text(PyObject *s)
 {
-    PyObject *b = PyUnicode_Check(s) ? PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace")
-                                     : NULL;
+    PyObject *b =
+        PyUnicode_Check(s) ? PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace") : NULL;
     if (!b) {
         PyErr_Clear();
         return xstrdup("?");
@@ -39,19 +40,33 @@ static char *message_text(PyObject *s)
     return out;
 }
 
-void pyb_exc_to_err(struct err *e, const char *where, const char *what)
+PyObject *pyb_fetch(void)
 {
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    if (!type) {
+    if (!type)
+        return NULL;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value && tb)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+void pyb_exc_to_err(struct err *e, const char *where, const char *what)
+{
+    PyObject *exc = pyb_fetch();
+    if (!exc) {
         err_set(e, ERR_FOLDER, ERRK_CONFIG, "%s: %s failed without a Python exception.", where,
                 what);
         return;
     }
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value && tb)
-        PyException_SetTraceback(value, tb);
-    PyObject *f = value ? PyObject_CallOneArg(pyb_fn(PYB_FORMAT_EXC), value) : NULL;
+    PyObject *f = PyObject_CallOneArg(pyb_fn(PYB_FORMAT_EXC), exc);
     if (f && PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 2) {
         char *summary = message_text(PyTuple_GET_ITEM(f, 0));
         char *text = message_text(PyTuple_GET_ITEM(f, 1));
@@ -61,13 +76,31 @@ void pyb_exc_to_err(struct err *e, const char *where, const char *what)
         free(text);
     } else {
         PyErr_Clear();
-        err_set(e, ERR_FOLDER, ERRK_CONFIG, "%s: %s raised %s (the traceback could not be formatted).",
-                where, what, ((PyTypeObject *)type)->tp_name);
+        err_set(e, ERR_FOLDER, ERRK_CONFIG,
+                "%s: %s raised %s (the traceback could not be formatted).", where, what,
+                Py_TYPE(exc)->tp_name);
     }
     Py_XDECREF(f);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    Py_DECREF(exc);
+}
+
+bool pyb_syntax_parts(PyObject *exc, char **msg_r, long *lineno_r, long *offset_r, char **detail_r)
+{
+    PyObject *f = PyObject_CallOneArg(pyb_fn(PYB_FORMAT_SYNTAX), exc);
+    bool ok = f && PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 4;
+    if (ok) {
+        *msg_r = message_text(PyTuple_GET_ITEM(f, 0));
+        *lineno_r = PyLong_AsLong(PyTuple_GET_ITEM(f, 1));
+        *offset_r = PyLong_AsLong(PyTuple_GET_ITEM(f, 2));
+        *detail_r = message_text(PyTuple_GET_ITEM(f, 3));
+        if (*lineno_r < 0)
+            *lineno_r = 0;
+        if (*offset_r < 0)
+            *offset_r = 0;
+    }
+    PyErr_Clear();
+    Py_XDECREF(f);
+    return ok;
 }
 
 char *pyb_describe(PyObject *o)
@@ -79,11 +112,11 @@ char *pyb_describe(PyObject *o)
     PyErr_Clear();
     char *out;
     if (!repr)
-        out = xasprintf("a %s", Py_TYPE(o)->tp_name);
+        out = xasprintf("a value of type %s", Py_TYPE(o)->tp_name);
     else if (strlen(repr) > MAX_REPR)
-        out = xasprintf("a %s (%.*s...)", Py_TYPE(o)->tp_name, (int)MAX_REPR, repr);
+        out = xasprintf("%.*s... (%s)", (int)MAX_REPR, repr, Py_TYPE(o)->tp_name);
     else
-        out = xasprintf("a %s (%s)", Py_TYPE(o)->tp_name, repr);
+        out = xasprintf("%s (%s)", repr, Py_TYPE(o)->tp_name);
     free(repr);
     return out;
 }
@@ -127,23 +160,17 @@ static char *make_where(const char *file, unsigned line, const char *section, co
     return xasprintf("%s: [%s] %s", file, section, option);
 }
 
-/* The pending SyntaxError from compiling x's text, as e; with the GIL. */
+/* The pending SyntaxError from compiling an expression, as e; with the GIL. */
 static void syntax_error(struct err *e, const char *where, bool multiline)
 {
     if (!PyErr_ExceptionMatches(PyExc_SyntaxError)) {
         pyb_exc_to_err(e, where, "compiling the expression");
         return;
     }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    PyObject *f = value ? PyObject_CallOneArg(pyb_fn(PYB_FORMAT_SYNTAX), value) : NULL;
-    if (f && PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 4) {
-        char *msg = message_text(PyTuple_GET_ITEM(f, 0));
-        long lineno = PyLong_AsLong(PyTuple_GET_ITEM(f, 1));
-        long offset = PyLong_AsLong(PyTuple_GET_ITEM(f, 2));
-        char *detail = message_text(PyTuple_GET_ITEM(f, 3));
-        PyErr_Clear();
+    PyObject *exc = pyb_fetch();
+    char *msg, *detail;
+    long lineno, offset;
+    if (pyb_syntax_parts(exc, &msg, &lineno, &offset, &detail)) {
         char pos[96] = "";
         if (multiline && lineno > 0 && offset > 0)
             snprintf(pos, sizeof(pos), " (line %ld of the value, column %ld)", lineno, offset);
@@ -156,13 +183,9 @@ static void syntax_error(struct err *e, const char *where, bool multiline)
         free(msg);
         free(detail);
     } else {
-        PyErr_Clear();
         err_set(e, ERR_FOLDER, ERRK_CONFIG, "%s: the expression is not valid Python.", where);
     }
-    Py_XDECREF(f);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    Py_XDECREF(exc);
 }
 
 struct py_expr *py_expr_new(const struct config_expr *x, const char *file, const char *section,

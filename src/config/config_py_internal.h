@@ -22,13 +22,13 @@
 
 /* The functions of the helper module (config_py_helper.c), by name. */
 enum pyb_fn {
-    PYB_FORMAT_EXC,     /* (exc) -> (summary, traceback text) */
-    PYB_FORMAT_SYNTAX,  /* (SyntaxError) -> (msg, lineno, offset, detail) */
+    PYB_FORMAT_EXC,      /* (exc) -> (summary, traceback text) */
+    PYB_FORMAT_SYNTAX,   /* (SyntaxError) -> (msg, lineno, offset, detail) */
     PYB_REMEMBER_SOURCE, /* (filename, text): so that tracebacks show expression lines */
     PYB_READ_PYTHONFILE, /* (path) -> (code, None) or (None, message) */
-    PYB_RUN_PYTHONFILE, /* (path, code) -> namespace dict */
-    PYB_SORT_NAMES,     /* (f, names) -> order (list of indices) */
-    PYB_SORT_ITEMS,     /* (f, accounts, folders, roots) -> order */
+    PYB_RUN_PYTHONFILE,  /* (path, code) -> namespace dict */
+    PYB_SORT_NAMES,      /* (f, names) -> order (list of indices) */
+    PYB_SORT_ITEMS,      /* (f, accounts, folders, roots) -> order */
     PYB_NFN,
 };
 
@@ -52,6 +52,15 @@ PyObject *pyb_globals(bool with_re);
 /* Where peritem was written ("file line N: [mbnames] peritem"), for py_format_item. */
 const char *pyb_peritem_where(void);
 
+/* The pending exception (normalised, with its traceback), cleared; NULL if none. */
+PyObject *pyb_fetch(void);
+/*
+ * The parts of a SyntaxError for a message: msg, lineno and offset (0 when
+ * unknown), and the source line with its caret; false if they could not be
+ * read.  The strings are new.
+ */
+bool pyb_syntax_parts(PyObject *exc, char **msg_r, long *lineno_r, long *offset_r, char **detail_r);
+
 /*
  * Turn the pending Python exception into e: "<where>: <what> raised
  * <Type>: <message>\n<traceback>".  Clears the exception.  Scope ERR_FOLDER.
@@ -67,7 +76,7 @@ PyObject *pyb_str(const char *s);
  */
 bool pyb_to_cstr(PyObject *o, bool bytes_ok, char **out_r, const char *where, const char *what,
                  struct err *e);
-/* "list ([1, 2, 3])" for type errors: the type name and a short repr; new C string. */
+/* "[1, 2, 3] (list)" for type errors: a short repr and the type name; new C string. */
 char *pyb_describe(PyObject *o);
 
 /* The expression's code and cached callable (config_py.c). */

@@ -248,10 +248,11 @@ static void list_untagged(void *ctx, const struct imap_resp *r)
         err_clear(&e);
         return;
     }
-    if (lc->delim_query) {
+    if (lc->delim_query || !lc->delim_seen) {
         lc->delim = item.delim;
         lc->delim_seen = true;
-        return;
+        if (lc->delim_query)
+            return;
     }
     if (item.attrs & IMAP_MBOX_NONEXISTENT)
         return;
@@ -294,8 +295,9 @@ static bool imap_list_folders(struct store *s, struct store_folder_list *out, st
     struct imap_slot *slot;
     if (!store_imap_acquire(st, &slot, e))
         return false;
-    bool ok = learn_delim(st, slot, e);
+    bool ok = true;
     if (ok) {
+        /* The hierarchy delimiter comes with every LIST answer; asked alone only if none came. */
         struct list_ctx lc = {.st = st, .out = out};
         struct imap_session *ss = slot->session;
         bool condstore = imap_session_has_cap(ss, IMAP_CAP_CONDSTORE);
@@ -334,6 +336,12 @@ static bool imap_list_folders(struct store *s, struct store_folder_list *out, st
                 ok = imap_wait_all(ss, e);
         }
         imap_session_set_untagged(ss, NULL, NULL);
+        if (ok && !st->delim_known && lc.delim_seen) {
+            st->delim = lc.delim;
+            st->delim_known = true;
+        }
+        if (ok)
+            ok = learn_delim(st, slot, e);
         out->sep = st->delim;
     }
     if (!ok)

@@ -4,7 +4,9 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "cli/foldermap.h"
 #include "cli/hooks.h"
+#include "config/config_py.h"
 #include "status/status_db.h"
 #include "status/status_lock.h"
 #include "status/status_paths.h"
@@ -21,6 +23,7 @@
 /* One folder to sync: its names on both sides. */
 struct folder_pair {
     char *remote;
+    char *remote_vis; /* its translated name (remote nametrans) */
     char *local;
     bool local_absent;  /* dry run: would be created locally */
     bool remote_absent; /* dry run: would be created on the server */
@@ -48,12 +51,6 @@ static char *translate_sep(const char *name, char from, char to)
     return s;
 }
 
-static bool wanted(const struct account_cfg *a, const char *remote_name)
-{
-    if (!a->only_folders || a->only_folders->n == 0)
-        return true;
-    return strvec_contains(a->only_folders, remote_name);
-}
 
 /* The remote folder's status and validity file names, as offlineimap builds them. */
 static bool folder_paths(const struct account_cfg *a, const struct folder_pair *fp, char rsep,
@@ -62,7 +59,7 @@ static bool folder_paths(const struct account_cfg *a, const struct folder_pair *
     char rsep_s[2] = {rsep ? rsep : '.', '\0'};
     char lsep_s[2] = {a->local_sep ? a->local_sep : '.', '\0'};
     /* offlineimap: the remote visible name with the remote separator made '.'. */
-    char *sname = translate_sep(fp->remote, rsep, '.');
+    char *sname = translate_sep(fp->remote_vis ? fp->remote_vis : fp->remote, rsep, '.');
     char *sbase = status_folder_basename(sname, ".");
     free(sname);
     char *rbase = status_folder_basename(fp->remote, rsep_s);
@@ -79,10 +76,21 @@ static bool folder_paths(const struct account_cfg *a, const struct folder_pair *
 static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
 {
     const struct account_cfg *a = fj->a;
-    log_set_thread_name("Folder %s [acc: %s]", fp->remote, a->name);
+    if (fp->remote_vis && strcmp(fp->remote_vis, fp->remote) != 0)
+        log_set_thread_name("Folder %s [remote name %s] [acc: %s]", fp->remote_vis, fp->remote,
+                            a->name);
+    else
+        log_set_thread_name("Folder %s [acc: %s]", fp->remote, a->name);
     struct err e = ERR_INIT;
     char *status = NULL, *rval = NULL, *lval = NULL;
+    struct uidvec ignore = UIDVEC_INIT;
+    struct sync_folder_stats stats = {0};
     bool ok = folder_paths(a, fp, fj->remote_sep, &status, &rval, &lval, &e);
+    if (ok && a->copy_ignore) {
+        bool none = false;
+        ok = py_call_uidlist(a->copy_ignore, fp->remote, &ignore, &none, &e);
+        uidvec_sort_unique(&ignore);
+    }
     if (ok) {
         struct sync_folder_job job = {
             .account = a->name,
@@ -107,6 +115,7 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .remote_status = fp->has_status ? &fp->status : NULL,
             .maxage_cutoff = a->maxage_cutoff,
             .filter_headers = a->filter_headers,
+            .copy_ignore = &ignore,
             .quick = a->quick,
             .remote_list = {.max_size = a->max_size},
             .local_list = {.max_size = a->max_size},
@@ -115,8 +124,20 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .guard_allowed = a->allow_deletions && (strvec_contains(a->allow_deletions, "*") ||
                                                     strvec_contains(a->allow_deletions, fp->remote)),
         };
-        ok = sync_folder_run(&job, NULL, &e);
+        ok = sync_folder_run(&job, &stats, &e);
     }
+    /*
+     * newmail_hook: offlineimap calls it for a folder named INBOX, after new
+     * mail without \Seen came in.
+     */
+    if (ok && a->newmail_hook && !strcmp(fp->remote, "INBOX") && stats.new_unseen &&
+        !a->dry_run) {
+        struct err he = ERR_INIT;
+        if (!py_call_void(a->newmail_hook, &he))
+            log_error("%s", he.msg);
+        err_clear(&he);
+    }
+    uidvec_free(&ignore);
     pthread_mutex_lock(&fj->lock);
     if (ok) {
         fj->res.folders_synced++;
@@ -177,12 +198,6 @@ static void run_jobs(struct folder_jobs *fj, unsigned threads)
     free(t);
 }
 
-static int cmp_pair(const void *x, const void *y)
-{
-    const struct folder_pair *a = x, *b = y;
-    int c = strcasecmp(a->remote, b->remote);
-    return c ? c : strcmp(a->remote, b->remote);
-}
 
 static bool list_has(const struct store_folder_list *l, const char *name)
 {
@@ -219,6 +234,44 @@ static size_t real_folders(const struct store_folder_list *l)
         if (l->v[i].name[0] && !l->v[i].noselect)
             n++;
     return n;
+}
+
+static void list_add(struct store_folder_list *l, const char *name)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+    l->v[l->n++].name = xstrdup(name);
+}
+
+/* The folders in foldersort order of their translated remote names. */
+static bool sort_pairs(const struct foldermap *fm, struct folder_jobs *fj, struct err *e)
+{
+    struct strvec names = STRVEC_INIT, vis = STRVEC_INIT;
+    for (size_t i = 0; i < fj->n; i++) {
+        strvec_push(&names, fj->v[i].remote);
+        strvec_push(&vis, fj->v[i].remote_vis);
+    }
+    bool ok = foldermap_sort(fm, &names, &vis, e);
+    if (ok) {
+        struct folder_pair *sorted = xcalloc(fj->n ? fj->n : 1, sizeof(*sorted));
+        bool *used = xcalloc(fj->n ? fj->n : 1, sizeof(*used));
+        for (size_t k = 0; k < names.n; k++)
+            for (size_t i = 0; i < fj->n; i++)
+                if (!used[i] && !strcmp(fj->v[i].remote, names.v[k])) {
+                    sorted[k] = fj->v[i];
+                    used[i] = true;
+                    break;
+                }
+        free(used);
+        free(fj->v);
+        fj->v = sorted;
+    }
+    strvec_free(&names);
+    strvec_free(&vis);
+    return ok;
 }
 
 static void emit_creating(struct store *s, const char *folder)
@@ -259,6 +312,9 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
     }
     char rsep = rl.sep, lsep = a->local_sep ? a->local_sep : '.';
     fj->remote_sep = rsep;
+    struct foldermap *fm = a->fmap;
+    fm->rsep = rsep;
+    fm->lsep = lsep;
     struct log_event sev = {.type = EV_SYNC_FOLDERS,
                             .account = a->name,
                             .repo = a->remote->name,
@@ -267,23 +323,47 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
                             .dst_type = store_type(a->local)};
     log_emit(&sev);
 
+    /* folderincludes: remote folders synced even if LIST does not show them. */
+    for (size_t i = 0; i < fm->rincludes.n && !fm->only; i++)
+        if (!list_has(&rl, fm->rincludes.v[i]))
+            list_add(&rl, fm->rincludes.v[i]);
+
     size_t cap = rl.n + ll.n + 1;
     fj->v = xcalloc(cap, sizeof(*fj->v));
     /* Remote folders, created locally where missing. */
-    for (size_t i = 0; i < rl.n; i++) {
+    for (size_t i = 0; i < rl.n && ok; i++) {
         const char *rname = rl.v[i].name;
-        if (rl.v[i].noselect || !wanted(a, rname))
+        bool want = false, lwant = false;
+        if (rl.v[i].noselect)
             continue;
-        /* A name holding the local separator would be ambiguous locally. */
-        if (lsep != '/' && lsep != rsep && strchr(rname, lsep)) {
-            log_warn("folder %s on %s contains the local separator '%c'; skipped", rname,
-                     a->remote->name, lsep);
+        if (!foldermap_remote_wanted(fm, rname, &want, e)) {
+            ok = false;
+            break;
+        }
+        if (!want) {
+            log_debug(LOGC_SYNC, "Not syncing filtered folder '%s'[%s]", rname, a->remote->name);
             continue;
         }
-        char *lname = translate_sep(rname, rsep, lsep);
+        /* A name holding the local separator would be ambiguous locally. */
+        if (lsep != '/' && lsep != rsep && strchr(rname, lsep)) {
+            log_warn("Ignoring folder '%s' due to unsupported '%c' character serving as local "
+                     "separator.",
+                     rname, lsep);
+            continue;
+        }
+        char *vis = NULL, *lname = NULL;
+        if (!foldermap_remote_visible(fm, rname, &vis, e) ||
+            !foldermap_to_local(fm, rname, &lname, e) ||
+            !foldermap_local_wanted(fm, lname, &lwant, e)) {
+            free(vis);
+            free(lname);
+            ok = false;
+            break;
+        }
         bool absent = false;
         if (!list_has(&ll, lname)) {
             if (!a->local_createfolders || a->local_readonly) {
+                free(vis);
                 free(lname);
                 continue;
             }
@@ -292,7 +372,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
             if (!a->dry_run) {
                 struct err fe = ERR_INIT;
                 char *status = NULL, *rval = NULL, *lval = NULL;
-                struct folder_pair tmp = {(char *)rname, lname};
+                struct folder_pair tmp = {(char *)rname, vis, lname};
                 bool made = a->local->ops->create_folder(a->local, lname, &fe) &&
                             folder_paths(a, &tmp, rsep, &status, &rval, &lval, &fe) &&
                             status_db_purge(status, &fe);
@@ -303,12 +383,20 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
                 if (!made) {
                     log_error("%s", fe.msg);
                     err_clear(&fe);
+                    free(vis);
                     free(lname);
                     continue;
                 }
             }
         }
+        if (!lwant) {
+            log_debug(LOGC_SYNC, "Not syncing filtered folder '%s'[%s]", lname, a->local->name);
+            free(vis);
+            free(lname);
+            continue;
+        }
         fj->v[fj->n].remote = xstrdup(rname);
+        fj->v[fj->n].remote_vis = vis;
         fj->v[fj->n].local = lname;
         fj->v[fj->n].local_absent = absent;
         fj->v[fj->n].has_status = rl.v[i].has_status;
@@ -316,16 +404,61 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         fj->n++;
     }
     /* Local folders missing on the server are created there. */
-    for (size_t i = 0; i < ll.n; i++) {
+    for (size_t i = 0; i < ll.n && ok; i++) {
         const char *lname = ll.v[i].name;
+        bool lwant = false, rwant = false;
         if (ll.v[i].noselect || !*lname)
             continue;
-        char *rname = translate_sep(lname, lsep, rsep);
-        if (list_has(&rl, rname) || !wanted(a, rname) || !a->remote_createfolders ||
-            a->remote_readonly) {
+        if (!foldermap_local_wanted(fm, lname, &lwant, e)) {
+            ok = false;
+            break;
+        }
+        if (!lwant)
+            continue;
+        char *rname = NULL;
+        if (!foldermap_to_remote(fm, lname, &rname, e)) {
+            ok = false;
+            break;
+        }
+        if (list_has(&rl, rname) || !a->remote_createfolders || a->remote_readonly) {
             free(rname);
             continue;
         }
+        if (!foldermap_remote_wanted(fm, rname, &rwant, e)) {
+            free(rname);
+            ok = false;
+            break;
+        }
+        if (!rwant) {
+            log_debug(LOGC_SYNC,
+                      "Not creating folder '%s' (repository '%s') as it would be filtered out "
+                      "on that repository.",
+                      rname, a->remote->name);
+            free(rname);
+            continue;
+        }
+        /* The name must come back to itself, or each run would create another folder. */
+        char *loop = NULL;
+        if (!foldermap_to_local(fm, rname, &loop, e)) {
+            free(rname);
+            ok = false;
+            break;
+        }
+        if (strcmp(loop, lname) != 0) {
+            err_set(e, ERR_REPO, ERRK_CONFIG,
+                    "INFINITE FOLDER CREATION DETECTED! Folder '%s' (repository '%s') would be "
+                    "created as folder '%s' (repository '%s'). The latter becomes '%s' in "
+                    "return, leading to infinite folder creation cycles.\n SOLUTION: 1) Do set "
+                    "your nametrans rules on both repositories so they lead to identical names "
+                    "if applied back and forth. 2) Use folderfilter settings on a repository to "
+                    "prevent some folders from being created on the other side.",
+                    lname, a->local->name, rname, a->remote->name, loop);
+            free(loop);
+            free(rname);
+            ok = false;
+            break;
+        }
+        free(loop);
         emit_creating(a->remote, rname);
         if (!a->dry_run) {
             struct err fe = ERR_INIT;
@@ -336,12 +469,20 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
                 continue;
             }
         }
+        char *vis = NULL;
+        if (!foldermap_remote_visible(fm, rname, &vis, e)) {
+            free(rname);
+            ok = false;
+            break;
+        }
         fj->v[fj->n].remote = rname;
+        fj->v[fj->n].remote_vis = vis;
         fj->v[fj->n].local = xstrdup(lname);
         fj->v[fj->n].remote_absent = a->dry_run;
         fj->n++;
     }
-    qsort(fj->v, fj->n, sizeof(*fj->v), cmp_pair);
+    if (ok)
+        ok = sort_pairs(fm, fj, e);
 out:
     store_folder_list_free(&rl);
     store_folder_list_free(&ll);
@@ -381,6 +522,7 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     }
     for (size_t i = 0; i < fj.n; i++) {
         free(fj.v[i].remote);
+        free(fj.v[i].remote_vis);
         free(fj.v[i].local);
     }
     free(fj.v);

@@ -16,6 +16,8 @@
 
 #include <stdbool.h>
 
+struct py_expr;
+
 struct account_cfg {
     const char *name;
     const char *metadata; /* expanded [general] metadata */
@@ -31,6 +33,11 @@ struct account_cfg {
     bool fsync;
     /* -f: only these remote folders (untranslated names); empty = all */
     const struct strvec *only_folders;
+    /* copy_ignore_eval and newmail_hook of the remote repository, or NULL. */
+    struct py_expr *copy_ignore;
+    struct py_expr *newmail_hook;
+    /* Folder names, filters and order (foldermap.h). */
+    struct foldermap *fmap;
     const struct strvec *filter_headers; /* filterheaders */
     /* Message selection: maxage cutoff (0 = none), maxsize (0 = none), quick sync. */
     int64_t maxage_cutoff;

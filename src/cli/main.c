@@ -11,6 +11,7 @@
 #include "cli/cli_opts.h"
 #include "cli/repo_setup.h"
 #include "config/config_model.h"
+#include "config/config_py.h"
 #include "ui/ui.h"
 
 #include <openssl/crypto.h>
@@ -90,13 +91,13 @@ static void sync_account(struct run_ctx *rc, struct config_account *acc)
         .single_thread = rc->single,
         .dry_run = rc->dry_run,
         .quick = rc->opts->quick,
+        .only_folders = &rc->only_folders,
     };
     if (!repo_setup(&so, &rs, &e)) {
         log_error("%s", e.msg);
         err_clear(&e);
         return;
     }
-    rs.account.only_folders = &rc->only_folders;
     rs.account.allow_deletions = &rc->allow_deletions;
     struct account_result res;
     if (!account_sync(&rs.account, &res, &e)) {
@@ -244,6 +245,17 @@ int main(int argc, char **argv)
         return 1;
     }
     ui_install(ui);
+    /* Python starts only for a configuration that has Python in it. */
+    if (py_needed(cfg) && !py_start(cfg, &e)) {
+        log_error("%s", e.msg);
+        err_clear(&e);
+        config_free(&cfg);
+        cli_opts_release(&opts);
+        strvec_free(&dtypes);
+        int st = ui_terminate(ui, 1, NULL, NULL);
+        ui_free(&ui);
+        return st;
+    }
     char info[256];
     snprintf(info, sizeof(info), "C implementation %s, %s, SQLite %s", OIMAP_C_VERSION,
              OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
@@ -293,6 +305,7 @@ int main(int argc, char **argv)
     }
     strvec_free(&rc.only_folders);
     strvec_free(&rc.allow_deletions);
+    py_stop();
     config_free(&cfg);
     cli_opts_release(&opts);
     status = ui_terminate(ui, status, NULL, NULL);

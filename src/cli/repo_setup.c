@@ -3,6 +3,7 @@
 #include "base/buf.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "config/config_py.h"
 #include "net/conn.h"
 #include "store/store_imap.h"
 #include "store/store_maildir.h"
@@ -50,6 +51,15 @@ static bool get_password(void *ctx, bool retry, char **pw_r, struct err *e)
 {
     struct password_src *ps = ctx;
     const struct config_repository *r = ps->repo;
+    if (ps->passeval) {
+        if (retry)
+            return false;
+        if (!py_eval_str(ps->passeval, pw_r, e)) {
+            e->scope = ERR_REPO;
+            return false;
+        }
+        return true;
+    }
     if (r->remotepass) {
         if (retry)
             return false;
@@ -92,14 +102,28 @@ static char *join_mechs(const struct strvec *sv)
     return buf_detach(&b, NULL);
 }
 
+/* A Python-expression option's value as a string (remotehosteval, remoteusereval). */
+static bool eval_str(const struct repo_setup_opts *o, const struct config_repository *r,
+                     const struct config_expr *x, const char *option, char **out_r,
+                     struct err *e)
+{
+    struct py_expr *px = py_expr_new(x, o->cfg->path, r->section, option, false, e);
+    bool ok = px && py_eval_str(px, out_r, e);
+    py_expr_free(&px);
+    if (!ok)
+        e->scope = ERR_REPO;
+    return ok;
+}
+
 static struct store *make_imap(const struct repo_setup_opts *o, const struct config_repository *r,
-                               const struct config_repository *local, struct password_src *pw)
+                               const struct config_repository *local, struct password_src *pw,
+                               const char *host, int port, const char *user)
 {
     const struct config_general *g = &o->cfg->general;
     struct store_imap_opts io = {0};
     io.repo_name = r->name;
-    io.conn.host = r->remotehost;
-    io.conn.port = r->remoteport;
+    io.conn.host = host;
+    io.conn.port = port;
     io.conn.family = r->ipv6 == CONFIG_YES   ? CONN_FAMILY_IPV6
                      : r->ipv6 == CONFIG_NO ? CONN_FAMILY_IPV4
                                             : CONN_FAMILY_ANY;
@@ -107,7 +131,7 @@ static struct store *make_imap(const struct repo_setup_opts *o, const struct con
     io.conn.transport_tunnel = r->transporttunnel;
     io.conn.ssl = r->ssl;
     io.conn.starttls = r->starttls;
-    io.conn.tls.host = r->remotehost;
+    io.conn.tls.host = host;
     io.conn.tls.cafile = r->sslcacertfile;
     io.conn.tls.fingerprints = r->cert_fingerprint;
     io.conn.tls.client_cert = r->sslclientcert;
@@ -117,7 +141,7 @@ static struct store *make_imap(const struct repo_setup_opts *o, const struct con
     /* A pinned fingerprint without a CA file trusts the pin alone, as offlineimap. */
     io.conn.tls.no_verify = r->cert_fingerprint && !r->sslcacertfile;
     io.conn.timeout_ms = g->socktimeout > 0 ? g->socktimeout * 1000 : DEFAULT_TIMEOUT_MS;
-    io.conn.user = r->remoteuser;
+    io.conn.user = user;
     io.conn.identity = r->remote_identity;
     char *mechs = join_mechs(&r->auth_mechanisms);
     io.conn.auth_mechanisms = mechs;
@@ -162,6 +186,75 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     pw->ui = o->ui;
     pthread_mutex_init(&pw->lock, NULL);
     rs->pw = pw;
+    if (remote->remotepasseval.text) {
+        pw->passeval = py_expr_new(&remote->remotepasseval, o->cfg->path, remote->section,
+                                   "remotepasseval", false, e);
+        if (!pw->passeval) {
+            e->scope = ERR_REPO;
+            repo_stores_release(rs);
+            return false;
+        }
+    }
+    /* Host, port and user: the *eval options win over the plain ones, as in offlineimap. */
+    char *host = NULL, *user = NULL;
+    int port = remote->remoteport;
+    if (remote->remotehosteval.text &&
+        !eval_str(o, remote, &remote->remotehosteval, "remotehosteval", &host, e)) {
+        repo_stores_release(rs);
+        return false;
+    }
+    if (remote->remoteusereval.text &&
+        !eval_str(o, remote, &remote->remoteusereval, "remoteusereval", &user, e)) {
+        free(host);
+        repo_stores_release(rs);
+        return false;
+    }
+    if (remote->remoteporteval.text) {
+        struct py_expr *px = py_expr_new(&remote->remoteporteval, o->cfg->path, remote->section,
+                                         "remoteporteval", false, e);
+        int64_t v = 0;
+        bool ok = px && py_eval_int(px, &v, e);
+        py_expr_free(&px);
+        if (ok && (v < 1 || v > 65535)) {
+            err_set(e, ERR_REPO, ERRK_CONFIG, "[%s] remoteporteval: %lld is not a port number",
+                    remote->section, (long long)v);
+            ok = false;
+        }
+        if (!ok) {
+            e->scope = ERR_REPO;
+            free(host);
+            free(user);
+            repo_stores_release(rs);
+            return false;
+        }
+        port = (int)v;
+    }
+    struct account_cfg *ac = &rs->account;
+    if (remote->copy_ignore_eval.text &&
+        !(ac->copy_ignore = py_expr_new(&remote->copy_ignore_eval, o->cfg->path, remote->section,
+                                        "copy_ignore_eval", false, e))) {
+        e->scope = ERR_REPO;
+        free(host);
+        free(user);
+        repo_stores_release(rs);
+        return false;
+    }
+    if (remote->newmail_hook.text &&
+        !(ac->newmail_hook = py_expr_new(&remote->newmail_hook, o->cfg->path, remote->section,
+                                         "newmail_hook", false, e))) {
+        e->scope = ERR_REPO;
+        free(host);
+        free(user);
+        repo_stores_release(rs);
+        return false;
+    }
+    if (!foldermap_init(&rs->fmap, o->cfg, acc, o->only_folders, e)) {
+        free(host);
+        free(user);
+        repo_stores_release(rs);
+        return false;
+    }
+    rs->fmap_ready = true;
 
     struct maildir_opts mo = {
         .name = local->name,
@@ -172,12 +265,18 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         .filename_use_mail_timestamp = local->filename_use_mail_timestamp,
         .utime_from_header = local->utime_from_header,
         .restoreatime = local->restoreatime,
+        .visible_name = foldermap_local_visible_cb,
+        .visible_ctx = &rs->fmap,
     };
     struct account_cfg *a = &rs->account;
     a->name = acc->name;
     a->metadata = o->cfg->general.metadata;
     a->local = store_maildir_new(&mo);
-    a->remote = make_imap(o, remote, local, pw);
+    a->remote = make_imap(o, remote, local, pw, host ? host : remote->remotehost, port,
+                          user ? user : remote->remoteuser);
+    free(host);
+    free(user);
+    a->fmap = &rs->fmap;
     a->local_sep = mo.sep;
     a->local_root = local->localfolders;
     a->remote_readonly = remote->readonly;
@@ -216,7 +315,12 @@ void repo_stores_release(struct repo_stores *rs)
         rs->account.remote->ops->free(rs->account.remote);
     if (rs->account.local)
         rs->account.local->ops->free(rs->account.local);
+    if (rs->fmap_ready)
+        foldermap_release(&rs->fmap);
+    py_expr_free(&rs->account.copy_ignore);
+    py_expr_free(&rs->account.newmail_hook);
     if (rs->pw) {
+        py_expr_free(&rs->pw->passeval);
         wipe_free(rs->pw->cached);
         pthread_mutex_destroy(&rs->pw->lock);
         free(rs->pw);

@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "cli/account.h"
+#include "cli/foldermap.h"
 #include "config/config_model.h"
 
 #include <pthread.h>
@@ -26,11 +27,13 @@ struct repo_setup_opts {
     bool single_thread;
     bool dry_run;
     bool quick; /* -q */
+    const struct strvec *only_folders; /* -f */
 };
 
 /* Where the IMAP store gets its password; shared by its connections. */
 struct password_src {
     const struct config_repository *repo;
+    struct py_expr *passeval; /* remotepasseval, or NULL */
     const char *account;
     struct ui *ui;
     pthread_mutex_t lock;
@@ -41,6 +44,8 @@ struct password_src {
 struct repo_stores {
     struct account_cfg account;
     struct password_src *pw;
+    struct foldermap fmap;
+    bool fmap_ready;
 };
 
 bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct err *e);

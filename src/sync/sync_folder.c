@@ -812,6 +812,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     for (size_t i = 0; i < rows.n; i++)
         st[i] = (struct sync_status_entry){rows.v[i].uid, rows.v[i].flags};
     sync_plan_build(&rl, &ll, st, rows.n, &j->plan, &plan);
+    if (j->copy_ignore && j->copy_ignore->n) {
+        /* copy_ignore_eval: these server messages are never downloaded. */
+        size_t keep = 0;
+        for (size_t i = 0; i < plan.download.n; i++)
+            if (!uidvec_contains_sorted(j->copy_ignore, plan.download.v[i].uid))
+                plan.download.v[keep++] = plan.download.v[i];
+        plan.download.n = keep;
+    }
     struct err guard = ERR_INIT;
     guard_side(j, &plan.local_delete.n, false, rows.n, &guard);
     guard_side(j, &plan.remote_delete.n, true, rows.n, &guard);

@@ -18,6 +18,7 @@
 
 #include "base/err.h"
 #include "base/strutil.h"
+#include "base/uidset.h"
 #include "store/store.h"
 #include "sync/sync_plan.h"
 
@@ -48,6 +49,8 @@ struct sync_folder_job {
     int guard_percent;
     int guard_minimum;
     bool guard_allowed;
+    /* copy_ignore_eval: remote UIDs never downloaded (sorted; NULL: none). */
+    const struct uidvec *copy_ignore;
     /* filterheaders: header fields removed from uploaded messages (NULL: none). */
     const struct strvec *filter_headers;
     /* maxage: only messages newer than this (seconds since the epoch); 0 = all. */

@@ -54,7 +54,8 @@ static char *translate_sep(const char *name, char from, char to)
 
 /* The remote folder's status and validity file names, as offlineimap builds them. */
 static bool folder_paths(const struct account_cfg *a, const struct folder_pair *fp, char rsep,
-                         char **status_r, char **rval_r, char **lval_r, struct err *e)
+                         char **status_r, char **plain_r, char **rval_r, char **lval_r,
+                         struct err *e)
 {
     char rsep_s[2] = {rsep ? rsep : '.', '\0'};
     char lsep_s[2] = {a->local_sep ? a->local_sep : '.', '\0'};
@@ -65,6 +66,7 @@ static bool folder_paths(const struct account_cfg *a, const struct folder_pair *
     char *rbase = status_folder_basename(fp->remote, rsep_s);
     char *lbase = status_folder_basename(fp->local, lsep_s);
     bool ok = status_path_sqlite(a->metadata, a->name, sbase, status_r, e) &&
+              status_path_plain(a->metadata, a->name, sbase, plain_r, e) &&
               status_path_validity(a->metadata, a->remote->name, rbase, rval_r, e) &&
               status_path_validity(a->metadata, a->local->name, lbase, lval_r, e);
     free(sbase);
@@ -82,10 +84,10 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
     else
         log_set_thread_name("Folder %s [acc: %s]", fp->remote, a->name);
     struct err e = ERR_INIT;
-    char *status = NULL, *rval = NULL, *lval = NULL;
+    char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
     struct uidvec ignore = UIDVEC_INIT;
     struct sync_folder_stats stats = {0};
-    bool ok = folder_paths(a, fp, fj->remote_sep, &status, &rval, &lval, &e);
+    bool ok = folder_paths(a, fp, fj->remote_sep, &status, &plain, &rval, &lval, &e);
     if (ok && a->copy_ignore) {
         bool none = false;
         ok = py_call_uidlist(a->copy_ignore, fp->remote, &ignore, &none, &e);
@@ -99,6 +101,7 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .remote_name = fp->remote,
             .local_name = fp->local,
             .status_path = status,
+            .plain_status_path = plain,
             .remote_validity_path = rval,
             .local_validity_path = lval,
             .plan =
@@ -157,6 +160,7 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
     }
     err_clear(&e);
     free(status);
+    free(plain);
     free(rval);
     free(lval);
 }
@@ -371,12 +375,28 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
             absent = a->dry_run;
             if (!a->dry_run) {
                 struct err fe = ERR_INIT;
-                char *status = NULL, *rval = NULL, *lval = NULL;
+                char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
                 struct folder_pair tmp = {(char *)rname, vis, lname};
-                bool made = a->local->ops->create_folder(a->local, lname, &fe) &&
-                            folder_paths(a, &tmp, rsep, &status, &rval, &lval, &fe) &&
-                            status_db_purge(status, &fe);
+                /*
+                 * As offlineimap's makefolder: an empty status first, then the
+                 * folder, so that no crash leaves an empty folder beside an old
+                 * status (or an old plain status to import) that would delete
+                 * the server's messages.
+                 */
+                struct status_db *sdb = NULL;
+                bool made = folder_paths(a, &tmp, rsep, &status, &plain, &rval, &lval, &fe) &&
+                            status_db_purge(status, &fe) && status_db_open(status, &sdb, &fe);
+                if (made) {
+                    struct log_event nev = {.type = EV_NEW_STATUS_DB,
+                                            .account = a->name,
+                                            .repo = a->name,
+                                            .folder = rname};
+                    log_emit(&nev);
+                }
+                status_db_close(&sdb);
+                made = made && a->local->ops->create_folder(a->local, lname, &fe);
                 free(status);
+                free(plain);
                 free(rval);
                 free(lval);
                 crashpoint("local-folder-created");

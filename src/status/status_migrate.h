@@ -38,6 +38,12 @@
  * (0 when there was nothing to do or no plain file).  Call it right after
  * status_db_open(), outside a transaction, and not in a dry run.
  *
+ * A local folder created by this program (its directory was missing) must
+ * not get its old rows: they would make its emptiness look like deletions
+ * for the server.  Creating the folder's status database together with the
+ * folder (before it, as offlineimap's makefolder does) ensures that: the
+ * database is then not new when the folder is first synced.
+ *
  * Errors (ERR_FOLDER): a plain file that cannot be read or parsed (the
  * message names the file and line and says how to go on), or a failed
  * database write; nothing is imported then, and the next call tries again.

@@ -41,8 +41,8 @@ static char *dump_rows(const char *path)
     struct buf b;
     buf_init(&b, BUF_UNBOUNDED);
     test_assert(sqlite3_open(path, &h) == SQLITE_OK);
-    test_assert(sqlite3_prepare_v2(h, "SELECT id, flags, mtime, labels FROM status ORDER BY id",
-                                   -1, &st, NULL) == SQLITE_OK);
+    test_assert(sqlite3_prepare_v2(h, "SELECT id, flags, mtime, labels FROM status ORDER BY id", -1,
+                                   &st, NULL) == SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         for (int i = 0; i < 4; i++) {
             const char *v = (const char *)sqlite3_column_text(st, i);

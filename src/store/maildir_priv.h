@@ -169,6 +169,14 @@ bool maildir_msg_info(struct store_folder *f, const struct store_msg *msgs, size
 bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bool *racy_r,
                           struct err *e);
 
+/* store_maildir_mbsync.c: take a folder over from mbsync (store.h adopt_foreign). */
+bool maildir_adopt_foreign(struct store_folder *f, uint32_t remote_uidvalidity,
+                           struct store_msg_list *base_r, struct err *e);
+/* The same; base (if not NULL) gets each adopted message's far UID and flags at mbsync's last sync.
+ */
+bool maildir_mbsync_adopt(struct store_folder *f, uint32_t remote_uidvalidity,
+                          struct store_msg_list *base, size_t *adopted_r, struct err *e);
+
 int maildir_rename_noreplace(int olddfd, const char *oldname, int newdfd, const char *newname);
 bool maildir_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
                        flagset_t flags, bool add, struct err *e);

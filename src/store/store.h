@@ -250,10 +250,12 @@ struct store_ops {
      * their remote UIDs without being downloaded or uploaded again.  A record
      * made for another UIDVALIDITY than remote_uidvalidity is left alone.
      * Called on an open folder, before listing, while the status is empty;
-     * *adopted_r counts the messages taken over.
+     * base_r receives each message taken over with its remote UID and the
+     * flags of the other tool's last sync, for the caller to record as the
+     * status, so that changes made since then merge three-way.
      */
     bool (*adopt_foreign)(struct store_folder *f, uint32_t remote_uidvalidity,
-                          size_t *adopted_r, struct err *e);
+                          struct store_msg_list *base_r, struct err *e);
     /* Give a local message its remote UID (Maildir: rename to carry U=uid). */
     bool (*set_uid)(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                     struct err *e);

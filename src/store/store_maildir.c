@@ -379,6 +379,7 @@ static const struct store_ops maildir_ops = {
     .msg_ident = maildir_msg_ident,
     .msg_info = maildir_msg_info,
     .folder_stamp = maildir_folder_stamp,
+    .adopt_foreign = maildir_adopt_foreign,
     .free = md_free,
 };
 

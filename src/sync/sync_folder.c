@@ -6,6 +6,7 @@
 #include "base/uidset.h"
 #include "base/xalloc.h"
 #include "status/status_db.h"
+#include "status/status_migrate.h"
 #include "status/status_validity.h"
 #include "store/msghdr.h"
 #include "sync/sync_filter.h"
@@ -703,6 +704,12 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                                 .folder = j->remote_name};
         log_emit(&nev);
     }
+    /* An old offlineimap's plain status goes into a new database (REFERENCE 4.3). */
+    if (j->plain_status_path && !j->dry_run) {
+        size_t migrated = 0;
+        if (!status_migrate_plain(r.db, j->plain_status_path, &migrated, e))
+            goto out;
+    }
     /*
      * A folder whose server counters and local stamp are those of the last
      * clean sync has not changed on either side: nothing to read or do.
@@ -756,6 +763,27 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct store_folder_info opened = {0};
     if (r.rf)
         opened = *j->remote->ops->folder_info(r.rf);
+    /*
+     * An empty status: another tool (mbsync) may have synced this folder.  Its
+     * messages keep their files and are recorded with the flags of its last
+     * sync, so that changes since then merge three-way.
+     */
+    size_t taken_over = 0;
+    if (!j->dry_run && r.lf && r.rf && rows.n == 0 && !j->plan.local_readonly &&
+        j->local->ops->adopt_foreign) {
+        struct store_msg_list base = {0};
+        bool aok = j->local->ops->adopt_foreign(r.lf, opened.uidvalidity, &base, e);
+        if (aok && base.n) {
+            aok = status_db_begin(r.db, e);
+            for (size_t i = 0; aok && i < base.n; i++)
+                aok = status_db_put(r.db, base.v[i].uid, base.v[i].flags, 0, NULL, e);
+            aok = aok && status_db_commit(r.db, e) && status_db_load(r.db, &rows, e);
+        }
+        taken_over = base.n;
+        store_msg_list_free(&base);
+        if (!aok)
+            goto out;
+    }
 
     enum sync_list_how how = SYNC_LIST_FULL;
     if (j->maxage_cutoff && !local_absent && !remote_absent) {
@@ -840,7 +868,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
          * sees as changes), and the local stamp if nothing local changed.
          */
         struct err se = ERR_INIT;
-        bool local_changed = adopted || stats->downloaded || stats->deleted_local ||
+        bool local_changed = adopted || taken_over || stats->downloaded || stats->deleted_local ||
                              stats->flags_local || stats->uploaded;
         if (clean && !windowed && opened.highestmodseq) {
             struct sync_state now = {.have_remote = true};

@@ -32,6 +32,8 @@ struct sync_folder_job {
     const char *remote_name; /* the folder's name on the server */
     const char *local_name;  /* its name in the Maildir tree */
     const char *status_path; /* LocalStatus-sqlite/<folder> */
+    /* LocalStatus/<folder>: an old offlineimap's plain status to import, or NULL. */
+    const char *plain_status_path;
     const char *remote_validity_path;
     const char *local_validity_path;
     struct sync_plan_opts plan;

@@ -631,15 +631,10 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
     return checkpoint(r, e);
 }
 
-/*
- * offlineimap's quick sync (-q, quick): a folder is unchanged when the server
- * holds as many messages as the status and the local list equals the status
- * in UIDs and flags.  Server-side flag changes are not seen, by design.
- */
-static bool quick_unchanged(const struct store_folder_info *ri, const struct status_rows *rows,
-                            const struct store_msg_list *ll)
+/* The local list equals the status (sorted by UID) in UIDs and flags. */
+static bool same_as_status(const struct status_rows *rows, const struct store_msg_list *ll)
 {
-    if (ri->exists != rows->n || ll->n != rows->n)
+    if (ll->n != rows->n)
         return false;
     struct store_msg_list sorted = {0};
     for (size_t i = 0; i < ll->n; i++)
@@ -650,6 +645,17 @@ static bool quick_unchanged(const struct store_folder_info *ri, const struct sta
         same = sorted.v[i].uid == rows->v[i].uid && sorted.v[i].flags == rows->v[i].flags;
     store_msg_list_free(&sorted);
     return same;
+}
+
+/*
+ * offlineimap's quick sync (-q, quick): a folder is unchanged when the server
+ * holds as many messages as the status and the local list equals the status
+ * in UIDs and flags.  Server-side flag changes are not seen, by design.
+ */
+static bool quick_unchanged(const struct store_folder_info *ri, const struct status_rows *rows,
+                            const struct store_msg_list *ll)
+{
+    return ri->exists == rows->n && same_as_status(rows, ll);
 }
 
 static void emit_list(const struct sync_folder_job *j, struct store *s, const char *folder,
@@ -736,15 +742,15 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                        rs->highestmodseq == saved.remote.highestmodseq;
     bool local_same = !windowed && saved.local_stamp && stamp.len &&
                       !strcmp(saved.local_stamp, stamp.data);
-    if (server_same && local_same && !j->dry_run) {
+    bool pending = false;
+    if (server_same && !j->dry_run) {
         struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
-        bool pending = !status_db_state_list(r.db, SYNC_UPLOAD_KEY, &keys, &values, e) ||
-                       keys.n > 0;
+        pending = !status_db_state_list(r.db, SYNC_UPLOAD_KEY, &keys, &values, e) || keys.n > 0;
         strvec_free(&keys);
         strvec_free(&values);
         if (err_isset(e))
             goto out;
-        if (!pending) {
+        if (local_same && !pending) {
             log_debug(LOGC_SYNC, "folder %s: unchanged on both sides since the last sync",
                       j->remote_name);
             ok = true;
@@ -757,6 +763,32 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (!local_absent &&
         !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
         goto out;
+    /*
+     * The server has not changed and the local stamp cannot tell: read the
+     * local folder first, and when it still equals the status, the server
+     * folder need not even be opened.
+     */
+    bool local_listed = false;
+    if (server_same && !pending && !j->dry_run && !j->quick && r.lf && rows.n) {
+        emit_list(j, j->local, j->local_name, false, 0);
+        if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
+            goto out;
+        emit_list(j, j->local, j->local_name, true, ll.n);
+        local_listed = true;
+        if (same_as_status(&rows, &ll)) {
+            log_debug(LOGC_SYNC, "folder %s: server unchanged, local folder as in the status",
+                      j->remote_name);
+            struct sync_state now = saved;
+            now.local_stamp = !stamp_racy && stamp.len ? stamp.data : NULL;
+            struct err se = ERR_INIT;
+            if (!sync_state_save(r.db, &now, &saved, &se))
+                log_warn("%s", se.msg);
+            err_clear(&se);
+            ok = true;
+            skipped = true;
+            goto out;
+        }
+    }
     if (!remote_absent && !j->remote->ops->open_folder(j->remote, j->remote_name,
                                                        !j->plan.remote_readonly, &r.rf, e))
         goto out;
@@ -806,10 +838,12 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (!check_validity(&r, rows.n, ll.n, e))
             goto out;
     } else {
-        emit_list(j, j->local, j->local_name, false, 0);
-        if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
-            goto out;
-        emit_list(j, j->local, j->local_name, true, ll.n);
+        if (!local_listed) {
+            emit_list(j, j->local, j->local_name, false, 0);
+            if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
+                goto out;
+            emit_list(j, j->local, j->local_name, true, ll.n);
+        }
         if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
             goto out;
         if (j->quick && r.rf && quick_unchanged(&opened, &rows, &ll)) {
@@ -877,9 +911,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             now.remote.messages = opened.exists;
             now.remote.highestmodseq = opened.highestmodseq;
             now.local_stamp = !local_changed && !stamp_racy && stamp.len ? stamp.data : NULL;
-            if (!sync_state_save(r.db, &now, &se))
+            if (!sync_state_save(r.db, &now, &saved, &se))
                 log_warn("%s", se.msg);
-        } else if (!sync_state_clear(r.db, &se)) {
+        } else if (!sync_state_clear(r.db, &saved, &se)) {
             log_warn("%s", se.msg);
         }
         err_clear(&se);

@@ -28,8 +28,11 @@ struct sync_state {
 };
 
 bool sync_state_load(struct status_db *db, struct sync_state *st, struct err *e);
-bool sync_state_save(struct status_db *db, const struct sync_state *st, struct err *e);
-bool sync_state_clear(struct status_db *db, struct err *e);
+/* Writes st; keys equal in old (the state loaded at the start; NULL: unknown)
+ * are left as they are. */
+bool sync_state_save(struct status_db *db, const struct sync_state *st,
+                     const struct sync_state *old, struct err *e);
+bool sync_state_clear(struct status_db *db, const struct sync_state *old, struct err *e);
 void sync_state_release(struct sync_state *st);
 
 #endif

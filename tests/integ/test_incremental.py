@@ -9,12 +9,15 @@ Maildir folder's stamp.  A later run:
 - falls back to the full listing when the server has no CONDSTORE.
 Each case checks the protocol used (-d imap) and that the result is right.
 """
+import os
 import re
+import sqlite3
 import time
 
 import pytest
 
 from harness import maildir as md
+from harness.runner import status_db_path
 
 FOLDERS = ['INBOX', 'Archive', 'Lists.dev']
 
@@ -58,6 +61,61 @@ def test_unchanged_folders_are_not_even_opened(dovecot, oimap, mailgen):
     assert count(cmds, 'SELECT') == 0, f'no folder should be opened:\n{cmds}'
     assert count(cmds, 'UID FETCH') == 0
     oimap.assert_in_sync()
+
+
+def touch_folders(oimap):
+    """Move the Maildir folders' times without changing a message: the stamps
+    no longer match, so the folders must be read."""
+    for f in FOLDERS:
+        for sub in ('new', 'cur'):
+            os.utime(oimap.local_folder(f) / sub)
+
+
+def drop_local_stamps(oimap):
+    for f in FOLDERS:
+        con = sqlite3.connect(status_db_path(oimap.metadata, 'Test', f))
+        with con:
+            n = con.execute("DELETE FROM oimapc_state WHERE key = 'local'").rowcount
+        con.close()
+        assert n == 1, f'{f}: a settled folder has a saved local stamp'
+
+
+def test_a_local_folder_equal_to_the_status_needs_no_server(dovecot, oimap, mailgen):
+    """Stamps that cannot tell (moved, or too recent): the local folders are read
+    and, as they equal the status and the server's counters have not moved, no
+    folder is opened on the server; the stamps are then recorded again."""
+    seed(dovecot, mailgen)
+    settle(oimap)
+    touch_folders(oimap)
+    time.sleep(0.2)
+    r, cmds = run_debug(oimap)
+    assert count(cmds, 'SELECT') == 0 and count(cmds, 'EXAMINE') == 0, cmds
+    oimap.assert_in_sync()
+    # The stamps were recorded by that run: the next one reads no local folder either.
+    con = sqlite3.connect(status_db_path(oimap.metadata, 'Test', 'INBOX'))
+    assert con.execute("SELECT count(*) FROM oimapc_state WHERE key = 'local'").fetchone()[0] == 1
+    con.close()
+    r, cmds = run_debug(oimap)
+    assert count(cmds, 'SELECT') == 0, cmds
+
+
+def test_a_local_change_without_a_stamp_is_found(dovecot, oimap, mailgen):
+    """No saved stamp (as after an unclean sync): a local flag change and a new
+    local message are found by reading the folder, though the server is unchanged."""
+    seed(dovecot, mailgen)
+    settle(oimap)
+    drop_local_stamps(oimap)
+    local = oimap.local()
+    md.add_flags(sorted(local['Archive'], key=lambda m: m.uid)[0].path, 'F')
+    os.utime(oimap.local_folder('Archive') / 'cur', (1, 1))  # even an old, odd time
+    md.add_message(oimap.local_folder('Lists.dev'), mailgen.plain())
+    r, cmds = run_debug(oimap)
+    assert count(cmds, 'SELECT') == 2, f'Archive and Lists.dev only:\n{cmds}'
+    assert any(c.startswith('UID STORE') for c in cmds)
+    assert any(c.startswith('APPEND') for c in cmds)
+    snap = oimap.assert_in_sync()
+    assert len(snap.local['Lists.dev']) == 9
+    assert '\\Flagged' in dovecot.flags('Archive')[1]
 
 
 def test_a_server_change_is_listed_incrementally(dovecot, oimap, mailgen):

@@ -10,7 +10,8 @@ Every tool syncs all folders both ways into its own local Maildir with the same 
 
 - ours and offlineimap3: an offlineimaprc (Maildir local, IMAP remote; ssl with
   sslcacertfile for TLS, starttls off otherwise); ours with maxconnections (default 4),
-  offlineimap3 with its defaults (maxconnections 1) unless told otherwise. Both run as
+  offlineimap3 with its defaults (maxconnections 1) unless told otherwise; both with
+  auth_mechanisms = PLAIN (one round trip, like mbsync's AuthMechs LOGIN). Both run as
   `offlineimap -c rc -o -u quiet`.
 - mbsync: an mbsyncrc with IMAPAccount/IMAPStore/MaildirStore/Channel, Patterns *,
   Create Both, Expunge Both, SyncState *, Sync All, Flatten . (same layout), and
@@ -165,7 +166,9 @@ class OfflineimapLike(Tool):
 
     def prepare(self, workdir: Path, ep: Endpoint) -> tuple[list[str], dict[str, str]]:
         rc = workdir / 'offlineimaprc'
-        remote = {}
+        # One round trip with the password, as mbsync's AuthMechs LOGIN: offlineimap's
+        # default order would pick CRAM-MD5 (two round trips) on this Dovecot.
+        remote = {'auth_mechanisms': 'PLAIN'}
         if self.maxconnections:
             remote['maxconnections'] = self.maxconnections
         if self.params.get('compress'):

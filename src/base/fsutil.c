@@ -25,6 +25,10 @@ bool fs_mkdir_p(const char *path, mode_t mode, struct err *e)
     size_t len = strlen(p);
     while (len > 1 && p[len - 1] == '/')
         p[--len] = '\0';
+    if (fs_is_dir(p)) { /* the usual case: one stat, not a mkdir per component */
+        free(p);
+        return true;
+    }
     for (char *s = p + 1; ; s++) {
         bool last = *s == '\0';
         if (*s == '/' || last) {

@@ -80,8 +80,16 @@ static size_t pend_push(struct run *r, uint32_t uid, uint32_t key, flagset_t fla
     return r->n_pend++;
 }
 
-/* Make every saved message durable, record them, commit the status. */
-static bool checkpoint(struct run *r, struct err *e)
+/*
+ * Make every saved message durable and record it; commit the status when
+ * asked, or once COMMIT_EVERY changes have gathered.  Between passes only
+ * the stores are flushed: the folder's status is committed once at its end
+ * (with its saved state), as every pass is safe to find half-recorded after
+ * a crash (the next run sees the same change on both sides, or a message
+ * present on both sides with its UID, and only records it; uploads have
+ * their committed intents).
+ */
+static bool checkpoint_ex(struct run *r, bool commit, struct err *e)
 {
     if (r->j->dry_run)
         return true;
@@ -92,15 +100,27 @@ static bool checkpoint(struct run *r, struct err *e)
         err_set(e, r->err.scope, r->err.kind, "%s", r->err.msg);
         return false;
     }
+    r->n_pend = 0;
+    if (!commit && r->since_commit < COMMIT_EVERY)
+        return true;
     crashpoint("status-commit");
     if (!status_db_commit(r->db, e))
         return false;
     crashpoint("status-committed");
     if (!status_db_begin(r->db, e))
         return false;
-    r->n_pend = 0;
     r->since_commit = 0;
     return true;
+}
+
+static bool checkpoint(struct run *r, struct err *e)
+{
+    return checkpoint_ex(r, true, e);
+}
+
+static bool flush_point(struct run *r, struct err *e)
+{
+    return checkpoint_ex(r, false, e);
 }
 
 static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const char *dst_folder)
@@ -350,7 +370,7 @@ static bool copy_messages(struct run *r, bool upload, const struct store_msg *ms
     struct store_sink sink = {sink_begin, sink_write, sink_end, sink_abort, sink_msg_error, r};
     bool ok = src->ops->fetch(sf, msgs, n, &sink, e);
     if (ok)
-        ok = checkpoint(r, e);
+        ok = flush_point(r, e);
     if (ok && err_isset(&r->err)) {
         err_move(e, &r->err);
         ok = false;
@@ -412,7 +432,8 @@ static bool delete_messages(struct run *r, bool on_remote, const struct store_ms
         r->stats->deleted_remote += n;
     else
         r->stats->deleted_local += n;
-    return checkpoint(r, e);
+    r->since_commit += n;
+    return flush_point(r, e);
 }
 
 static void emit_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
@@ -521,7 +542,8 @@ static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_ch
         r->stats->flags_remote += n;
     else
         r->stats->flags_local += n;
-    return checkpoint(r, e);
+    r->since_commit += n;
+    return flush_point(r, e);
 }
 
 /* ---- the folder ---------------------------------------------------------------------- */
@@ -628,7 +650,7 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
         return false;
     if (!apply_flags(r, true, p->remote_flags.v, p->remote_flags.n, e))
         return false;
-    return checkpoint(r, e);
+    return flush_point(r, e);
 }
 
 /* The local list equals the status (sorted by UID) in UIDs and flags. */
@@ -928,7 +950,11 @@ out:
          * whose actions are already durable.
          */
         struct err ce = ERR_INIT;
-        if (!status_db_commit(r.db, &ce) && ok) {
+        crashpoint("status-commit");
+        bool committed = status_db_commit(r.db, &ce);
+        if (committed)
+            crashpoint("status-committed");
+        if (!committed && ok) {
             err_move(e, &ce);
             ok = false;
         }

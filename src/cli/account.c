@@ -211,7 +211,7 @@ static bool list_has(const struct store_folder_list *l, const char *name)
     return false;
 }
 
-/* Status databases of the account: how many folders were synced before. */
+/* Status databases of the account: how many folders had messages synced before. */
 static size_t known_folders(const struct account_cfg *a)
 {
     char *dir = status_path_account_dir(a->metadata, a->name);
@@ -222,8 +222,12 @@ static size_t known_folders(const struct account_cfg *a)
         struct dirent *de;
         while ((de = readdir(d)))
             if (de->d_name[0] != '.' && !str_has_suffix(de->d_name, "-journal") &&
-                !str_has_suffix(de->d_name, "-wal") && !str_has_suffix(de->d_name, "-shm"))
-                n++;
+                !str_has_suffix(de->d_name, "-wal") && !str_has_suffix(de->d_name, "-shm")) {
+                /* A database without a message (a run killed early) proves no sync. */
+                char *db = fs_join(sq, de->d_name);
+                n += status_db_has_messages(db);
+                free(db);
+            }
         closedir(d);
     }
     free(sq);

@@ -913,3 +913,30 @@ static bool finish_command(struct imap_session *s, struct pending *p, struct syn
     imap_result_release(local);
     return ok;
 }
+
+/* ---- pipelined commands with results --------------------------------------------- */
+
+void imap_result_done(void *ctx, const struct imap_resp *r, const struct err *e)
+{
+    struct imap_result *res = ctx;
+    imap_result_release(res);
+    if (!r) {
+        res->status = IMAP_STATUS_NONE;
+        res->text = xstrdup(e && e->msg[0] ? e->msg : "connection lost");
+        return;
+    }
+    res->status = r->status;
+    res->code = r->code ? xstrdup(r->code) : NULL;
+    res->text = xstrdup(r->text ? r->text : "");
+}
+
+bool imap_result_ok(const struct imap_session *s, const struct imap_result *res, const char *name,
+                    struct err *e)
+{
+    if (res->status == IMAP_STATUS_OK)
+        return true;
+    err_set(e, ERR_FOLDER, ERRK_PROTOCOL, "server %s answered %s with %s: %s", s->desc, name,
+            res->status == IMAP_STATUS_NONE ? "nothing" : imap_status_name(res->status),
+            res->text ? res->text : "");
+    return false;
+}

@@ -144,6 +144,17 @@ void imap_result_release(struct imap_result *r);
 bool imap_command(struct imap_session *s, unsigned flags, struct imap_result *res_r,
                   struct err *e, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * Pipelined commands whose answers matter: imap_result_done is a done
+ * callback that fills the struct imap_result given as its ctx (status NONE
+ * if the connection was lost first; zero the struct before sending, release
+ * it after); imap_result_ok then turns an answer other than OK into an
+ * ERR_FOLDER error naming the command (name: "SELECT", "UID FETCH", ...).
+ */
+void imap_result_done(void *ctx, const struct imap_resp *r, const struct err *e);
+bool imap_result_ok(const struct imap_session *s, const struct imap_result *res, const char *name,
+                    struct err *e);
+
 /* Log a line of protocol at debug level (used by the session itself). */
 void imap_session_log_resp(const struct imap_session *s, const struct imap_resp *r);
 

@@ -435,3 +435,26 @@ bool status_db_purge(const char *path, struct err *e)
     }
     return true;
 }
+
+bool status_db_has_messages(const char *path)
+{
+    sqlite3 *h = NULL;
+    /* Read-write, not created: a hot journal left by a killed run is rolled back first. */
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(h);
+        return true;
+    }
+    sqlite3_busy_timeout(h, STATUS_DB_BUSY_MS);
+    sqlite3_stmt *st = NULL;
+    bool has = true;
+    int rc = sqlite3_prepare_v2(h, "SELECT 1 FROM status LIMIT 1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        has = rc != SQLITE_DONE; /* a row, or an error: counted */
+    } else if (sqlite3_errmsg(h) && strstr(sqlite3_errmsg(h), "no such table")) {
+        has = false; /* created, never written */
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return has;
+}

@@ -117,4 +117,11 @@ bool status_db_state_set_u64(struct status_db *db, const char *key, uint64_t val
  */
 bool status_db_purge(const char *path, struct err *e);
 
+/*
+ * Whether the status database at path records any message: false for one
+ * that was created and never written (a run killed early), true when it has
+ * rows or cannot be read (the careful answer).
+ */
+bool status_db_has_messages(const char *path);
+
 #endif

@@ -192,6 +192,17 @@ struct store_ops {
     bool (*list_changes)(struct store_folder *f, const struct store_list_opts *opts,
                          uint64_t since_modseq, struct store_changes *out, struct err *e);
     /*
+     * Optional: open_folder and list_changes in one exchange (the IMAP store
+     * pipelines them, saving a round trip).  *have_r is false when the
+     * changes could not be listed (then list as usual); ch is filled only
+     * then, and is of use only if the folder's UIDVALIDITY is the one the
+     * caller knew.
+     */
+    bool (*open_folder_changes)(struct store *s, const char *name, bool for_write,
+                                const struct store_list_opts *opts, uint64_t since_modseq,
+                                struct store_folder **f_r, struct store_changes *ch,
+                                bool *have_r, struct err *e);
+    /*
      * Optional: a short text that changes whenever the folder's messages or
      * their flags may have changed (Maildir: the modification times of new/
      * and cur/), without opening the folder.  *racy_r is set when the stamp

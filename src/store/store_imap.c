@@ -6,8 +6,17 @@
 #include "imap/imap_cmd.h"
 #include "imap/imap_utf7.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static struct store_imap *imap_of(struct store *s)
 {
@@ -28,31 +37,69 @@ static bool slot_connect(struct store_imap *st, struct imap_slot *slot, struct e
         .repo = st->base.name,
     };
     log_emit(&ev);
+    int64_t t0 = mono_ns();
     if (!imap_connect(&st->o.conn, &slot->session, e)) {
         err_prefix(e, "repository %s: ", st->base.name);
         return false;
     }
+    pthread_mutex_lock(&st->lock);
+    st->login_ns = mono_ns() - t0;
+    pthread_mutex_unlock(&st->lock);
     free(slot->selected);
     slot->selected = NULL;
     return true;
 }
 
+static bool usable(const struct imap_slot *slot)
+{
+    return slot->session && !imap_session_dead(slot->session);
+}
+
+/*
+ * A free connection, or a new one.  When every connection is busy and one
+ * more may be opened, wait first for as long as opening one took (rent,
+ * then buy): a connection that frees up in time is used at once, without a
+ * login that costs the server a process and both sides round trips; when
+ * none does, the new connection costs at most twice the best choice.  The
+ * first connection, and any while none is busy, is opened at once.
+ */
 bool store_imap_acquire(struct store_imap *st, struct imap_slot **slot_r, struct err *e)
 {
     pthread_mutex_lock(&st->lock);
     struct imap_slot *slot = NULL;
+    struct timespec deadline = {0};
+    bool waiting = false, expired = false;
     for (;;) {
-        /* Prefer a connected idle session, then an idle empty slot. */
-        for (unsigned i = 0; i < st->n_slots && !slot; i++)
-            if (!st->slots[i].busy && st->slots[i].session &&
-                !imap_session_dead(st->slots[i].session))
-                slot = &st->slots[i];
-        for (unsigned i = 0; i < st->n_slots && !slot; i++)
-            if (!st->slots[i].busy)
-                slot = &st->slots[i];
+        struct imap_slot *spare = NULL;
+        unsigned busy = 0;
+        for (unsigned i = 0; i < st->n_slots && !slot; i++) {
+            struct imap_slot *c = &st->slots[i];
+            if (c->busy)
+                busy++;
+            else if (usable(c))
+                slot = c;
+            else if (!spare)
+                spare = c;
+        }
         if (slot)
             break;
-        pthread_cond_wait(&st->cond, &st->lock);
+        if (spare && (busy == 0 || st->login_ns <= 0 || expired)) {
+            slot = spare;
+            break;
+        }
+        if (spare) {
+            if (!waiting) {
+                int64_t at = mono_ns() + st->login_ns;
+                deadline.tv_sec = (time_t)(at / 1000000000);
+                deadline.tv_nsec = (long)(at % 1000000000);
+                waiting = true;
+            }
+            /* On time-out, look once more: a connection may have come free with it. */
+            if (pthread_cond_timedwait(&st->cond, &st->lock, &deadline) == ETIMEDOUT)
+                expired = true;
+        } else {
+            pthread_cond_wait(&st->cond, &st->lock);
+        }
     }
     slot->busy = true;
     pthread_mutex_unlock(&st->lock);
@@ -155,8 +202,8 @@ void store_imap_flag_list(const struct store_imap *st, flagset_t flags, struct b
     buf_append_char(out, ')');
 }
 
-flagset_t store_imap_flags_from(const struct store_imap *st, const struct imap_arg *flags,
-                                size_t n, uint64_t *unknown_r)
+flagset_t store_imap_flags_from(const struct store_imap *st, const struct imap_arg *flags, size_t n,
+                                uint64_t *unknown_r)
 {
     flagset_t f = 0;
     for (size_t i = 0; i < n; i++) {
@@ -211,8 +258,8 @@ static void list_status(struct list_ctx *lc, const struct imap_resp *r)
         err_clear(&e);
         return;
     }
-    unsigned need = IMAP_STATUS_HAS_MESSAGES | IMAP_STATUS_HAS_UIDNEXT |
-                    IMAP_STATUS_HAS_UIDVALIDITY;
+    unsigned need =
+        IMAP_STATUS_HAS_MESSAGES | IMAP_STATUS_HAS_UIDNEXT | IMAP_STATUS_HAS_UIDVALIDITY;
     if ((sr.present & need) != need)
         return;
     struct store_folder_list *l = lc->out;
@@ -315,8 +362,8 @@ static bool imap_list_folders(struct store *s, struct store_folder_list *out, st
         ok = store_imap_name_command(st, ss, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
                                      st->o.reference ? st->o.reference : "", suffix, e);
         free(suffix);
-        if (ok && condstore && (st->o.subscribed_only ||
-                                !imap_session_has_cap(ss, IMAP_CAP_LIST_STATUS))) {
+        if (ok && condstore &&
+            (st->o.subscribed_only || !imap_session_has_cap(ss, IMAP_CAP_LIST_STATUS))) {
             for (size_t i = 0; i < out->n && ok; i++) {
                 if (out->v[i].noselect)
                     continue;
@@ -427,6 +474,7 @@ static const struct store_ops imap_ops = {
     .msg_ident = store_imap_msg_ident,
     .msg_info = store_imap_msg_info,
     .list_changes = store_imap_list_changes,
+    .open_folder_changes = store_imap_open_folder_changes,
     .free = imap_free,
 };
 
@@ -465,6 +513,10 @@ struct store *store_imap_new(const struct store_imap_opts *o)
     st->n_slots = o->max_connections ? o->max_connections : 1;
     st->slots = xcalloc(st->n_slots, sizeof(*st->slots));
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st->cond, &ca);
+    pthread_condattr_destroy(&ca);
     return &st->base;
 }

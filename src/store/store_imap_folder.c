@@ -270,7 +270,8 @@ static bool lit_end(void *ctx, struct err *e)
 
 /* ---- open / close --------------------------------------------------------------- */
 
-static bool do_select(struct store_folder *f, struct err *e)
+/* Queue SELECT (or EXAMINE) with the folder's handlers; the answer goes to *res. */
+static bool select_begin(struct store_folder *f, struct imap_result *res, struct err *e)
 {
     struct imap_session *s = f->slot->session;
     imap_session_set_untagged(s, folder_untagged, f);
@@ -278,12 +279,27 @@ static bool do_select(struct store_folder *f, struct err *e)
     imap_session_set_literal_handler(s, &h);
     memset(&f->info, 0, sizeof(f->info));
     f->info.readonly = !f->write;
-    struct imap_result res = {0};
-    const char *verb = f->write ? "SELECT" : "EXAMINE";
-    bool ok = store_imap_name_command(f->st, s, &res, verb, f->name, "", e);
-    if (ok && res.code && !strcmp(res.code, "READ-ONLY"))
+    memset(res, 0, sizeof(*res));
+    struct buf wire;
+    buf_init(&wire, 64 * 1024);
+    const char *name = store_imap_wire_name(f->st, f->name, &wire);
+    struct imap_cmd c;
+    imap_session_cmd_init(s, &c);
+    imap_cmd_add_raw(&c, f->write ? "SELECT " : "EXAMINE ");
+    imap_cmd_add_astring(&c, name, strlen(name));
+    bool ok = imap_cmd_finish(&c, e) && imap_send_cmd(s, 0, imap_result_done, res, &c, e);
+    imap_cmd_release(&c);
+    buf_release(&wire);
+    return ok;
+}
+
+/* After the wait: the folder is selected if the server said OK. */
+static bool select_end(struct store_folder *f, struct imap_result *res, struct err *e)
+{
+    bool ok = imap_result_ok(f->slot->session, res, f->write ? "SELECT" : "EXAMINE", e);
+    if (ok && res->code && !strcmp(res->code, "READ-ONLY"))
         f->info.readonly = true;
-    imap_result_release(&res);
+    imap_result_release(res);
     free(f->slot->selected);
     f->slot->selected = ok ? xstrdup(f->name) : NULL;
     f->slot->selected_write = f->write;
@@ -292,10 +308,20 @@ static bool do_select(struct store_folder *f, struct err *e)
     return ok;
 }
 
-bool store_imap_open_folder(struct store *s, const char *name, bool for_write,
-                            struct store_folder **f_r, struct err *e)
+static bool do_select(struct store_folder *f, struct err *e)
 {
-    struct store_imap *st = (struct store_imap *)s;
+    struct imap_result res;
+    if (!select_begin(f, &res, e) || !imap_wait_all(f->slot->session, e)) {
+        imap_result_release(&res);
+        err_prefix(e, "folder %s: ", f->name);
+        return false;
+    }
+    return select_end(f, &res, e);
+}
+
+static struct store_folder *folder_new(struct store_imap *st, const char *name, bool for_write,
+                                       struct err *e)
+{
     struct store_folder *f = xcalloc(1, sizeof(*f));
     f->st = st;
     f->name = xstrdup(name);
@@ -303,14 +329,83 @@ bool store_imap_open_folder(struct store *s, const char *name, bool for_write,
     if (!store_imap_acquire(st, &f->slot, e)) {
         free(f->name);
         free(f);
-        return false;
+        return NULL;
     }
+    return f;
+}
+
+bool store_imap_open_folder(struct store *s, const char *name, bool for_write,
+                            struct store_folder **f_r, struct err *e)
+{
+    struct store_folder *f = folder_new((struct store_imap *)s, name, for_write, e);
+    if (!f)
+        return false;
     if (!do_select(f, e)) {
         /* A folder-level NO leaves the connection usable for others. */
         if (e->scope < ERR_REPO)
             e->scope = ERR_FOLDER;
         store_imap_close_folder(&f);
         return false;
+    }
+    *f_r = f;
+    return true;
+}
+
+/*
+ * SELECT and the changes since since_modseq in one round trip: the commands
+ * are pipelined (after a failed SELECT the server refuses the others, as no
+ * folder is selected).  The changes are of no use unless the folder turns
+ * out to have modification sequences and the UIDVALIDITY the caller knows.
+ */
+bool store_imap_open_folder_changes(struct store *s, const char *name, bool for_write,
+                                    const struct store_list_opts *opts, uint64_t since_modseq,
+                                    struct store_folder **f_r, struct store_changes *ch,
+                                    bool *have_r, struct err *e)
+{
+    *have_r = false;
+    memset(ch, 0, sizeof(*ch));
+    struct store_folder *f = folder_new((struct store_imap *)s, name, for_write, e);
+    if (!f)
+        return false;
+    struct imap_result res;
+    struct store_imap_changes_wait w;
+    bool ok = select_begin(f, &res, e);
+    if (ok)
+        store_imap_changes_begin(f, opts, since_modseq, ch, &w);
+    ok = ok && imap_wait_all(f->slot->session, e);
+    if (!ok) {
+        imap_result_release(&res);
+        if (f->changes) {
+            struct err ce = ERR_INIT;
+            store_imap_changes_end(f, ch, &w, &ce);
+            err_clear(&ce);
+        }
+        err_prefix(e, "folder %s: ", name);
+    } else if (!select_end(f, &res, e)) {
+        struct err ce = ERR_INIT;
+        store_imap_changes_end(f, ch, &w, &ce);
+        err_clear(&ce);
+        ok = false;
+    }
+    if (!ok) {
+        store_changes_free(ch);
+        if (e->scope < ERR_REPO)
+            e->scope = ERR_FOLDER;
+        store_imap_close_folder(&f);
+        return false;
+    }
+    struct err ce = ERR_INIT;
+    *have_r = f->info.highestmodseq != 0 && store_imap_changes_end(f, ch, &w, &ce);
+    if (err_isset(&ce))
+        log_debug(LOGC_IMAP, "%s", ce.msg);
+    err_clear(&ce);
+    if (!*have_r) {
+        store_changes_free(ch);
+        memset(ch, 0, sizeof(*ch));
+        f->mode = FETCH_MODE_NONE;
+        f->list_out = NULL;
+        f->list_opts = NULL;
+        f->changes = NULL;
     }
     *f_r = f;
     return true;
@@ -519,8 +614,8 @@ static bool store_flags_on(struct store_folder *f, const struct store_msg *msgs,
     for (size_t i = 0; i < uids.n && ok;) {
         buf_reset(&set);
         i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-        ok = imap_send(f->slot->session, 0, store_done, &refused, e, "UID STORE %s %cFLAGS.SILENT %s",
-                       set.data, add ? '+' : '-', flaglist);
+        ok = imap_send(f->slot->session, 0, store_done, &refused, e,
+                       "UID STORE %s %cFLAGS.SILENT %s", set.data, add ? '+' : '-', flaglist);
     }
     if (ok)
         ok = imap_wait_all(f->slot->session, e);
@@ -604,4 +699,3 @@ bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uin
             f->name);
     return false;
 }
-

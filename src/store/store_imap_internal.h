@@ -34,7 +34,8 @@ struct store_imap {
     pthread_cond_t cond;
     struct imap_slot *slots;
     unsigned n_slots;
-    char delim; /* hierarchy delimiter, '\0' if flat */
+    int64_t login_ns; /* how long the last connection took to open and log in */
+    char delim;       /* hierarchy delimiter, '\0' if flat */
     bool delim_known;
 };
 
@@ -101,12 +102,29 @@ const char *store_imap_wire_name(const struct store_imap *st, const char *name, 
 /* IMAP flag list text "(\Seen \Flagged)" for a flag set; keywords via customflag. */
 void store_imap_flag_list(const struct store_imap *st, flagset_t flags, struct buf *out);
 /* Flag set from the FLAGS of a FETCH; unknown keywords are counted in *unknown_r. */
-flagset_t store_imap_flags_from(const struct store_imap *st, const struct imap_arg *flags,
-                                size_t n, uint64_t *unknown_r);
+flagset_t store_imap_flags_from(const struct store_imap *st, const struct imap_arg *flags, size_t n,
+                                uint64_t *unknown_r);
+
+/* store_imap_query.c: listing changes, in two halves so that it can follow a SELECT. */
+struct store_imap_changes_wait {
+    bool qresync, esearch, searched;
+    struct imap_result fetch, search;
+};
+/* Queue the commands (the answers come with the next wait). */
+void store_imap_changes_begin(struct store_folder *f, const struct store_list_opts *opts,
+                              uint64_t since_modseq, struct store_changes *out,
+                              struct store_imap_changes_wait *w);
+/* After the wait: check the answers, finish out (freed on failure). */
+bool store_imap_changes_end(struct store_folder *f, struct store_changes *out,
+                            struct store_imap_changes_wait *w, struct err *e);
 
 /* store_imap_folder.c */
 bool store_imap_open_folder(struct store *s, const char *name, bool for_write,
                             struct store_folder **f_r, struct err *e);
+bool store_imap_open_folder_changes(struct store *s, const char *name, bool for_write,
+                                    const struct store_list_opts *opts, uint64_t since_modseq,
+                                    struct store_folder **f_r, struct store_changes *ch,
+                                    bool *have_r, struct err *e);
 void store_imap_close_folder(struct store_folder **f);
 const struct store_folder_info *store_imap_folder_info(struct store_folder *f);
 bool store_imap_list_msgs(struct store_folder *f, const struct store_list_opts *opts,
@@ -135,8 +153,8 @@ bool store_imap_msg_info(struct store_folder *f, const struct store_msg *msgs, s
                          struct store_msg_info *out, struct err *e);
 
 /* store_imap_save.c */
-bool store_imap_save_begin(struct store_folder *f, const struct store_msg *meta,
-                           uint64_t wire_size, struct store_writer **w_r, struct err *e);
+bool store_imap_save_begin(struct store_folder *f, const struct store_msg *meta, uint64_t wire_size,
+                           struct store_writer **w_r, struct err *e);
 bool store_imap_save_write(struct store_writer *w, const void *data, size_t len, struct err *e);
 bool store_imap_save_commit(struct store_writer *w, const struct store_msg *meta,
                             store_saved_fn *saved, void *ctx, uint64_t token, struct err *e);

@@ -145,16 +145,15 @@ void store_imap_changes_untagged(struct store_folder *f, const struct imap_resp 
     err_clear(&e);
 }
 
-bool store_imap_list_changes(struct store_folder *f, const struct store_list_opts *opts,
-                             uint64_t since_modseq, struct store_changes *out, struct err *e)
+void store_imap_changes_begin(struct store_folder *f, const struct store_list_opts *opts,
+                              uint64_t since_modseq, struct store_changes *out,
+                              struct store_imap_changes_wait *w)
 {
     memset(out, 0, sizeof(*out));
+    memset(w, 0, sizeof(*w));
     struct imap_session *s = f->slot->session;
-    bool qresync = imap_session_has_cap(s, IMAP_CAP_QRESYNC);
-    if (f->info.highestmodseq == 0 || since_modseq == 0) {
-        err_set(e, ERR_FOLDER, ERRK_GENERIC, "folder %s: no modification sequences", f->name);
-        return false;
-    }
+    w->qresync = imap_session_has_cap(s, IMAP_CAP_QRESYNC);
+    w->esearch = imap_session_has_cap(s, IMAP_CAP_ESEARCH);
     f->mode = FETCH_MODE_CHANGES;
     f->list_out = &out->changed;
     f->list_opts = opts;
@@ -162,41 +161,57 @@ bool store_imap_list_changes(struct store_folder *f, const struct store_list_opt
     f->changes = out;
     bool want_size = opts && (opts->want_size || opts->max_size);
     bool want_date = opts && (opts->want_date || opts->min_date);
-    bool ok;
-    if (f->info.exists == 0) {
-        /* Nothing left: everything known vanished. */
-        out->have_all = true;
-        ok = true;
-    } else if (qresync) {
-        ok = imap_send(s, 0, NULL, NULL, e,
-                       "UID FETCH 1:* (UID FLAGS%s%s) (CHANGEDSINCE %llu VANISHED)",
-                       want_size ? " RFC822.SIZE" : "", want_date ? " INTERNALDATE" : "",
-                       (unsigned long long)since_modseq) &&
-             imap_wait_all(s, e);
-        /* No VANISHED answer means nothing vanished. */
-        out->have_vanished = true;
+    struct err e = ERR_INIT;
+    /* A failure to queue shows in the answers (status NONE): the caller waits anyway. */
+    if (w->qresync) {
+        imap_send(s, 0, imap_result_done, &w->fetch, &e,
+                  "UID FETCH 1:* (UID FLAGS%s%s) (CHANGEDSINCE %llu VANISHED)",
+                  want_size ? " RFC822.SIZE" : "", want_date ? " INTERNALDATE" : "",
+                  (unsigned long long)since_modseq);
     } else {
-        bool esearch = imap_session_has_cap(s, IMAP_CAP_ESEARCH);
-        ok = imap_send(s, 0, NULL, NULL, e, "UID FETCH 1:* (UID FLAGS%s%s) (CHANGEDSINCE %llu)",
-                       want_size ? " RFC822.SIZE" : "", want_date ? " INTERNALDATE" : "",
-                       (unsigned long long)since_modseq) &&
-             imap_send(s, 0, NULL, NULL, e, "UID SEARCH %sALL",
-                       esearch ? "RETURN (ALL) " : "") &&
-             imap_wait_all(s, e);
-        if (ok && !out->have_all) {
-            /* An empty ESEARCH answer has no ALL: no messages. */
-            out->have_all = esearch;
-        }
+        w->searched = true;
+        imap_send(s, 0, imap_result_done, &w->fetch, &e,
+                  "UID FETCH 1:* (UID FLAGS%s%s) (CHANGEDSINCE %llu)",
+                  want_size ? " RFC822.SIZE" : "", want_date ? " INTERNALDATE" : "",
+                  (unsigned long long)since_modseq);
+        imap_send(s, 0, imap_result_done, &w->search, &e, "UID SEARCH %sALL",
+                  w->esearch ? "RETURN (ALL) " : "");
     }
+    err_clear(&e);
+}
+
+bool store_imap_changes_end(struct store_folder *f, struct store_changes *out,
+                            struct store_imap_changes_wait *w, struct err *e)
+{
     f->mode = FETCH_MODE_NONE;
     f->list_out = NULL;
     f->list_opts = NULL;
     f->changes = NULL;
-    if (ok && err_isset(&f->body_err)) {
-        err_move(e, &f->body_err);
-        ok = false;
+    bool ok = true;
+    if (f->info.exists == 0) {
+        /* Nothing left: everything known vanished (and 1:* may have been refused). */
+        store_changes_free(out);
+        memset(out, 0, sizeof(*out));
+        out->have_all = true;
+    } else {
+        const struct imap_session *s = f->slot->session;
+        ok = imap_result_ok(s, &w->fetch, "UID FETCH", e) &&
+             (!w->searched || imap_result_ok(s, &w->search, "UID SEARCH", e));
+        if (ok && err_isset(&f->body_err)) {
+            err_move(e, &f->body_err);
+            ok = false;
+        }
+        if (ok && w->qresync) {
+            /* No VANISHED answer means nothing vanished. */
+            out->have_vanished = true;
+        } else if (ok && !out->have_all) {
+            /* An empty ESEARCH answer has no ALL: no messages. */
+            out->have_all = w->esearch;
+        }
     }
     err_clear(&f->body_err);
+    imap_result_release(&w->fetch);
+    imap_result_release(&w->search);
     if (!ok) {
         err_prefix(e, "folder %s: cannot list changes: ", f->name);
         store_changes_free(out);
@@ -206,4 +221,32 @@ bool store_imap_list_changes(struct store_folder *f, const struct store_list_opt
     uidvec_sort_unique(&out->vanished);
     uidvec_sort_unique(&out->all);
     return true;
+}
+
+bool store_imap_list_changes(struct store_folder *f, const struct store_list_opts *opts,
+                             uint64_t since_modseq, struct store_changes *out, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (f->info.highestmodseq == 0 || since_modseq == 0) {
+        err_set(e, ERR_FOLDER, ERRK_GENERIC, "folder %s: no modification sequences", f->name);
+        return false;
+    }
+    struct store_imap_changes_wait w;
+    if (f->info.exists == 0) {
+        memset(&w, 0, sizeof(w));
+        return store_imap_changes_end(f, out, &w, e);
+    }
+    store_imap_changes_begin(f, opts, since_modseq, out, &w);
+    if (!imap_wait_all(f->slot->session, e)) {
+        f->mode = FETCH_MODE_NONE;
+        f->list_out = NULL;
+        f->list_opts = NULL;
+        f->changes = NULL;
+        imap_result_release(&w.fetch);
+        imap_result_release(&w.search);
+        store_changes_free(out);
+        err_prefix(e, "folder %s: cannot list changes: ", f->name);
+        return false;
+    }
+    return store_imap_changes_end(f, out, &w, e);
 }

@@ -26,8 +26,8 @@
 
 /* A message saved and waiting for its "durable" callback. */
 struct pending_save {
-    uint32_t uid;      /* remote UID (download) */
-    uint32_t key;      /* local key (upload) */
+    uint32_t uid; /* remote UID (download) */
+    uint32_t key; /* local key (upload) */
     flagset_t flags;
 };
 
@@ -146,8 +146,7 @@ static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const 
 
 /* ---- the copy sink: source store -> destination store ------------------------- */
 
-static bool open_writer(struct run *r, const struct store_msg *meta, uint64_t size,
-                        struct err *e)
+static bool open_writer(struct run *r, const struct store_msg *meta, uint64_t size, struct err *e)
 {
     if (!r->dst_store->ops->save_begin(r->dst, meta, size, &r->w, e)) {
         r->w = NULL;
@@ -390,8 +389,8 @@ static void uid_text(const struct store_msg *msgs, size_t n, struct buf *out)
     uidvec_free(&uv);
 }
 
-static bool delete_messages(struct run *r, bool on_remote, const struct store_msg *msgs,
-                            size_t n, struct err *e)
+static bool delete_messages(struct run *r, bool on_remote, const struct store_msg *msgs, size_t n,
+                            struct err *e)
 {
     if (n == 0)
         return true;
@@ -474,8 +473,8 @@ static int cmp_flagset(const void *a, const void *b)
 }
 
 /* Apply a list of changes: one store call per distinct set of flags to add or remove. */
-static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_change *c,
-                        size_t n, struct err *e)
+static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
+                        struct err *e)
 {
     if (n == 0)
         return true;
@@ -619,9 +618,9 @@ static void guard_side(const struct sync_folder_job *j, size_t *n_del, bool on_r
             "deleted on purpose, run again with --allow-deletions=%s (or --allow-deletions for "
             "every folder), or set deleteguard in [Account %s] (now %d%%).",
             n, n_status, n_status ? n * 100 / n_status : 100,
-            on_remote ? j->remote_name : j->local_name, dst->name, store_type(dst),
-            store_type(src), on_remote ? j->local_name : j->remote_name, j->remote_name,
-            j->account, j->guard_percent);
+            on_remote ? j->remote_name : j->local_name, dst->name, store_type(dst), store_type(src),
+            on_remote ? j->local_name : j->remote_name, j->remote_name, j->account,
+            j->guard_percent);
     *n_del = 0;
 }
 
@@ -632,8 +631,7 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
         return false;
     if (!r->j->dry_run) {
         for (size_t i = 0; i < p->status_add.n; i++)
-            if (!status_db_put(r->db, p->status_add.v[i].uid, p->status_add.v[i].flags, 0, NULL,
-                               e))
+            if (!status_db_put(r->db, p->status_add.v[i].uid, p->status_add.v[i].flags, 0, NULL, e))
                 return false;
         for (size_t i = 0; i < p->status_drop.n; i++)
             if (!status_db_delete(r->db, p->status_drop.v[i], e))
@@ -694,6 +692,26 @@ static void emit_list(const struct sync_folder_job *j, struct store *s, const ch
     log_emit(&ev);
 }
 
+/*
+ * The options that decide which messages and changes a sync takes: the saved
+ * state holds only under the same ones (a folder synced with maxsize has
+ * messages the status does not know; one synced read-only has changes not
+ * carried over).
+ */
+static char *selection_text(const struct sync_folder_job *j)
+{
+    uint32_t h = 2166136261u; /* FNV-1a of the ignored UIDs */
+    for (size_t i = 0; j->copy_ignore && i < j->copy_ignore->n; i++) {
+        h ^= j->copy_ignore->v[i];
+        h *= 16777619u;
+    }
+    return xasprintf("v1 maxsize=%llu,%llu ro=%d%d deletes=%d%d ignore=%zu:%08x",
+                     (unsigned long long)j->remote_list.max_size,
+                     (unsigned long long)j->local_list.max_size, j->plan.local_readonly,
+                     j->plan.remote_readonly, j->plan.remote_sync_deletes,
+                     j->plan.local_sync_deletes, j->copy_ignore ? j->copy_ignore->n : 0, h);
+}
+
 bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *stats,
                      struct err *e)
 {
@@ -707,7 +725,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct status_rows rows = {0};
     struct sync_status_entry *st = NULL;
     struct sync_plan plan = {0};
-    bool ok = false, have_saved = false, skipped = false, stamp_racy = false;
+    bool ok = false, have_saved = false, skipped = false, stamp_racy = false, have_pre = false;
+    char *sel = NULL;
+    struct store_changes pre = {0};
     struct buf stamp;
     buf_init(&stamp, 1024);
 
@@ -757,13 +777,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         err_clear(&se);
     }
     const struct store_folder_status *rs = j->remote_status;
-    bool server_same = !windowed && rs && saved.have_remote && rs->highestmodseq != 0 &&
-                       rs->uidvalidity == saved.remote.uidvalidity &&
-                       rs->uidnext == saved.remote.uidnext &&
-                       rs->messages == saved.remote.messages &&
-                       rs->highestmodseq == saved.remote.highestmodseq;
-    bool local_same = !windowed && saved.local_stamp && stamp.len &&
-                      !strcmp(saved.local_stamp, stamp.data);
+    sel = selection_text(j);
+    bool sel_same = saved.select && !strcmp(saved.select, sel);
+    bool server_same =
+        !windowed && sel_same && rs && saved.have_remote && rs->highestmodseq != 0 &&
+        rs->uidvalidity == saved.remote.uidvalidity && rs->uidnext == saved.remote.uidnext &&
+        rs->messages == saved.remote.messages && rs->highestmodseq == saved.remote.highestmodseq;
+    bool local_same =
+        !windowed && sel_same && saved.local_stamp && stamp.len && !strcmp(saved.local_stamp, stamp.data);
     bool pending = false;
     if (server_same && !j->dry_run) {
         struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
@@ -802,6 +823,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                       j->remote_name);
             struct sync_state now = saved;
             now.local_stamp = !stamp_racy && stamp.len ? stamp.data : NULL;
+            now.select = sel;
             struct err se = ERR_INIT;
             if (!sync_state_save(r.db, &now, &saved, &se))
                 log_warn("%s", se.msg);
@@ -811,9 +833,23 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             goto out;
         }
     }
-    if (!remote_absent && !j->remote->ops->open_folder(j->remote, j->remote_name,
-                                                       !j->plan.remote_readonly, &r.rf, e))
+    /*
+     * The server moved since a clean sync that saved its HIGHESTMODSEQ: ask
+     * for the changes with the SELECT, in the same round trip.
+     */
+    bool prefetch = !remote_absent && !windowed && sel_same && !server_same &&
+                    j->remote->ops->open_folder_changes && saved.have_remote &&
+                    saved.remote.highestmodseq != 0 &&
+                    (!rs || rs->uidvalidity == saved.remote.uidvalidity);
+    if (prefetch) {
+        if (!j->remote->ops->open_folder_changes(
+                j->remote, j->remote_name, !j->plan.remote_readonly, &j->remote_list,
+                saved.remote.highestmodseq, &r.rf, &pre, &have_pre, e))
+            goto out;
+    } else if (!remote_absent && !j->remote->ops->open_folder(j->remote, j->remote_name,
+                                                              !j->plan.remote_readonly, &r.rf, e)) {
         goto out;
+    }
     struct store_folder_info opened = {0};
     if (r.rf)
         opened = *j->remote->ops->folder_info(r.rf);
@@ -843,8 +879,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (j->maxage_cutoff && !local_absent && !remote_absent) {
         uint32_t min_uid = 0;
         emit_list(j, j->remote, j->remote_name, false, 0);
-        if (!sync_window_lists(j->remote, r.rf, j->local, r.lf, j->maxage_cutoff,
-                               &j->remote_list, &j->local_list, &rl, &ll, &min_uid, e))
+        if (!sync_window_lists(j->remote, r.rf, j->local, r.lf, j->maxage_cutoff, &j->remote_list,
+                               &j->local_list, &rl, &ll, &min_uid, e))
             goto out;
         emit_list(j, j->remote, j->remote_name, true, rl.n);
         emit_list(j, j->local, j->local_name, true, ll.n);
@@ -869,9 +905,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
             goto out;
         if (j->quick && r.rf && quick_unchanged(&opened, &rows, &ll)) {
-            struct log_event qev = {.type = EV_SKIPPING_FOLDER,
-                                    .account = j->account,
-                                    .folder = j->remote_name};
+            struct log_event qev = {
+                .type = EV_SKIPPING_FOLDER, .account = j->account, .folder = j->remote_name};
             log_emit(&qev);
             ok = true;
             skipped = true;
@@ -879,8 +914,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         }
         emit_list(j, j->remote, j->remote_name, false, 0);
         if (!remote_absent &&
-            !sync_list_remote(j->remote, r.rf, &j->remote_list, windowed ? NULL : &saved,
-                              server_same, &rows, &rl, &how, e))
+            !sync_list_remote(j->remote, r.rf, &j->remote_list,
+                              windowed || !sel_same ? NULL : &saved,
+                              server_same, &rows, prefetch ? &pre : NULL, &rl, &how, e))
             goto out;
         emit_list(j, j->remote, j->remote_name, true, rl.n);
     }
@@ -888,8 +924,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     store_msg_list_sort(&ll);
     size_t adopted = 0;
     if (!j->dry_run && r.lf && r.rf && !j->plan.remote_readonly &&
-        !sync_recover_uploads(r.db, j->local, r.lf, j->remote, r.rf, &rl, &ll, &rows,
-                              j->local_name, &adopted, e))
+        !sync_recover_uploads(r.db, j->local, r.lf, j->remote, r.rf, &rl, &ll, &rows, j->local_name,
+                              &adopted, e))
         goto out;
 
     st = xcalloc(rows.n ? rows.n : 1, sizeof(*st));
@@ -933,6 +969,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             now.remote.messages = opened.exists;
             now.remote.highestmodseq = opened.highestmodseq;
             now.local_stamp = !local_changed && !stamp_racy && stamp.len ? stamp.data : NULL;
+            now.select = sel;
             if (!sync_state_save(r.db, &now, &saved, &se))
                 log_warn("%s", se.msg);
         } else if (!sync_state_clear(r.db, &saved, &se)) {
@@ -972,6 +1009,8 @@ out:
     buf_release(&r.held);
     store_msg_list_free(&rl);
     store_msg_list_free(&ll);
+    store_changes_free(&pre);
+    free(sel);
     buf_release(&stamp);
     if (have_saved)
         sync_state_release(&saved);

@@ -28,11 +28,16 @@ enum sync_list_how {
 
 /*
  * saved is the state of the last clean sync (or NULL); unchanged says the
- * server's counters equal it.  *how_r says which way was taken.
+ * server's counters equal it.  pre (or NULL) holds the changes since the
+ * saved HIGHESTMODSEQ asked for when the folder was opened
+ * (open_folder_changes); they are used instead of asking again (if they hold
+ * neither VANISHED nor the UID list, asking failed: the list is then taken in
+ * full), and freed.  *how_r says which way
+ * was taken.
  */
 bool sync_list_remote(struct store *remote, struct store_folder *rf,
                       const struct store_list_opts *opts, const struct sync_state *saved,
-                      bool unchanged, const struct status_rows *rows, struct store_msg_list *out,
-                      enum sync_list_how *how_r, struct err *e);
+                      bool unchanged, const struct status_rows *rows, struct store_changes *pre,
+                      struct store_msg_list *out, enum sync_list_how *how_r, struct err *e);
 
 #endif

@@ -9,6 +9,7 @@
 
 #define KEY_REMOTE "remote"
 #define KEY_LOCAL "local"
+#define KEY_SELECT "select"
 
 bool sync_state_load(struct status_db *db, struct sync_state *st, struct err *e)
 {
@@ -29,7 +30,8 @@ bool sync_state_load(struct status_db *db, struct sync_state *st, struct err *e)
         }
         free(remote);
     }
-    if (!status_db_state_get(db, KEY_LOCAL, &st->local_stamp, e)) {
+    if (!status_db_state_get(db, KEY_LOCAL, &st->local_stamp, e) ||
+        !status_db_state_get(db, KEY_SELECT, &st->select, e)) {
         sync_state_release(st);
         return false;
     }
@@ -65,6 +67,9 @@ bool sync_state_save(struct status_db *db, const struct sync_state *st,
     if (ok && !(old && same_text(st->local_stamp, old->local_stamp)))
         ok = st->local_stamp ? status_db_state_set(db, KEY_LOCAL, st->local_stamp, e)
                              : status_db_state_del(db, KEY_LOCAL, e);
+    if (ok && !(old && same_text(st->select, old->select)))
+        ok = st->select ? status_db_state_set(db, KEY_SELECT, st->select, e)
+                        : status_db_state_del(db, KEY_SELECT, e);
     return ok;
 }
 
@@ -77,5 +82,6 @@ bool sync_state_clear(struct status_db *db, const struct sync_state *old, struct
 void sync_state_release(struct sync_state *st)
 {
     free(st->local_stamp);
+    free(st->select);
     memset(st, 0, sizeof(*st));
 }

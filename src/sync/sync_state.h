@@ -7,7 +7,10 @@
  *           the folder was opened (before our own changes);
  *   local   the Maildir folder's stamp (store.h folder_stamp) seen before it
  *           was read, kept only when the sync changed nothing locally and
- *           the stamp was not too recent to trust.
+ *           the stamp was not too recent to trust;
+ *   select  the options that chose which messages and changes that sync
+ *           took (maxsize, read-only sides, sync_deletes, copy_ignore_eval):
+ *           with other options, the same counters and stamp say nothing.
  *
  * It is written only after a sync with no error of any kind, and removed as
  * soon as a sync is not clean, so a stale state can never hide a change.
@@ -25,6 +28,7 @@ struct sync_state {
     bool have_remote;
     struct store_folder_status remote;
     char *local_stamp; /* NULL if none */
+    char *select;      /* NULL if none */
 };
 
 bool sync_state_load(struct status_db *db, struct sync_state *st, struct err *e);

@@ -28,7 +28,7 @@ from harness import maildir as md
 from harness import runner
 from harness import tls
 from harness.fakeimap import (Close, FakeIMAP, Hold, StartTLS, Step, fetch_bodies, fetch_flags,
-                              fetch_line, list_folders, login, ok, select)
+                              fetch_line, folder_pattern, list_folders, login, ok, select)
 from harness.mailgen import MailGen, to_crlf, to_lf
 
 RSS_LIMIT_MB = 100
@@ -603,3 +603,50 @@ def test_starttls_response_injection(client, servers, tmp_path):
         f'credentials sent after an injected STARTTLS answer:\n{srv.describe()}'
     assert_line_names(error_lines(m), m, srv.address, '/STARTTLS|inject/')
     assert client.files() == {}
+
+
+# ----------------------------------------------------------------------------- CHANGEDSINCE NO
+
+
+MODSEQ_CAPS = 'IMAP4rev1 LITERAL+ UIDPLUS ENABLE CONDSTORE QRESYNC LIST-STATUS'
+
+
+def modseq_session(folder: str, exists: int, uidnext: int, modseq: int) -> list[Step]:
+    """Login, ENABLE, LIST-STATUS and SELECT of one folder with modification sequences."""
+    status = (f'* STATUS {folder} (MESSAGES {exists} UIDNEXT {uidnext} UIDVALIDITY 1 '
+              f'HIGHESTMODSEQ {modseq})\r\n').encode()
+    sel = (b'* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n'
+           + f'* {exists} EXISTS\r\n* OK [UIDVALIDITY 1] UIDs valid\r\n'
+             f'* OK [UIDNEXT {uidnext}] Predicted next UID\r\n'
+             f'* OK [HIGHESTMODSEQ {modseq}] Highest\r\n'.encode())
+    return [*login(MODSEQ_CAPS),
+            Step(r'ENABLE QRESYNC', b'* ENABLED QRESYNC\r\n', ok('Enabled'), name='ENABLE'),
+            Step(r'LIST "" "\*" RETURN \(STATUS .*\)',
+                 f'* LIST (\\HasNoChildren) "." {folder}\r\n'.encode(), status, ok(),
+                 name='LIST-STATUS'),
+            Step(rf'SELECT {folder_pattern(folder)}', sel, ok('Select completed', 'READ-WRITE'),
+                 name='SELECT')]
+
+
+def test_changedsince_refused(client, servers, mailgen):
+    """The server moved since the last sync, but refuses the changes asked for with the
+    SELECT (UID FETCH ... CHANGEDSINCE answered NO): the folder is listed in full once,
+    without asking for the changes again, and the flag change comes through."""
+    inbox = dict(enumerate(msgs(mailgen, 2), 1))
+    s1 = [*modseq_session('INBOX', 2, 3, 10), fetch_flags({1: (), 2: ()}),
+          fetch_bodies(inbox)]
+    s2 = [*modseq_session('INBOX', 2, 3, 11),
+          Step(r'UID FETCH 1:\* \(UID FLAGS\) \(CHANGEDSINCE 10 VANISHED\)',
+               b'$TAG NO [UNAVAILABLE] CHANGEDSINCE is out of order today\r\n',
+               name='CHANGEDSINCE'),
+          fetch_flags({1: ('\\Flagged',), 2: ()})]
+    srv = servers(s1, s2, caps=MODSEQ_CAPS)
+    client.configure(srv)
+    check_run(client.run(), srv, status=0)
+    assert_folder_has(client, 'INBOX', inbox)
+    check_run(client.run(), srv, status=0)
+    assert not srv.all_unexpected(), srv.describe()
+    cmds = [t.decode() for _, t in srv.connections[-1].commands]
+    assert sum('CHANGEDSINCE' in c for c in cmds) == 1, cmds
+    got = client.by_uid('INBOX')
+    assert 'F' in got[1][0].flag_set and 'F' not in got[2][0].flag_set

@@ -130,6 +130,12 @@ def test_a_server_change_is_listed_incrementally(dovecot, oimap, mailgen):
     assert any('CHANGEDSINCE' in c for c in fetches), fetches
     assert not any(re.match(r'UID FETCH 1:\* \(UID FLAGS\)$', c) for c in fetches), \
         f'no full listing:\n{fetches}'
+    # The changes are asked for with the SELECT, before its answer: one round trip.
+    out = r.stdout + r.stderr
+    sel = re.search(r'> (A\d+) SELECT Archive', out)
+    chg = re.search(r'> A\d+ UID FETCH .*CHANGEDSINCE', out)
+    sel_ok = re.search(r'< %s OK' % sel.group(1), out)
+    assert sel and chg and sel_ok and sel.start() < chg.start() < sel_ok.start(), out
     snap = oimap.assert_in_sync()
     assert len(snap.local['Archive']) == 8
     flagged = [e for e in snap.local['Archive'] if e.uid == 2]

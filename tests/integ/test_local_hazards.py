@@ -25,6 +25,7 @@ run must change nothing.
 
 from __future__ import annotations
 
+import sqlite3
 import os
 import re
 import shutil
@@ -713,3 +714,26 @@ def test_lock_survives_offlineimap3_refusal(oimap, dovecot, mailgen):
     assert r1.returncode == 0, f'our first run failed:\n{runner.describe(r1)}'
     _without_hook(oimap)
     assert_converged(oimap, 'after the three runs')
+
+
+def test_empty_root_with_only_unwritten_status(oimap, dovecot, mailgen):
+    """A first run killed just after it created a folder's status database (no message
+    recorded yet) is no proof of an earlier sync: the next run with the still empty
+    root syncs, instead of asking whether the disk is mounted."""
+    dovecot.append('INBOX', mailgen.plain())
+    sq = oimap.metadata / 'Account-Test' / 'LocalStatus-sqlite'
+    sq.mkdir(parents=True)
+    con = sqlite3.connect(sq / 'INBOX')
+    con.execute('CREATE TABLE metadata (key VARCHAR(50) PRIMARY KEY, value VARCHAR(128))')
+    con.execute("INSERT INTO metadata VALUES('db_version', '2')")
+    con.execute('CREATE TABLE status (id INTEGER PRIMARY KEY, flags VARCHAR(50), mtime INTEGER, '
+                'labels VARCHAR(256))')
+    con.commit()
+    con.close()
+    # And one created but not even given its tables (killed inside the first transaction).
+    sqlite3.connect(sq / 'Work').close()
+    oimap.maildir.mkdir(exist_ok=True)
+    r = oimap.sync()
+    assert 'mounted' not in r.stdout + r.stderr, runner.describe(r)
+    snap = oimap.assert_in_sync()
+    assert len(snap.local['INBOX']) == 1

@@ -21,6 +21,7 @@ import os
 import pwd
 import grp
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -149,7 +150,10 @@ class Bench:
         self.helpers = build_helpers(self.work)
         users = {u: PASSWORD for u in ['template', 'floor'] + a.tools +
                  [f'{t}-no50' for t in a.tools]}
-        self.dc = Dovecot(self.work / 'dovecot', users=users, ssl=True, compress=a.compress)
+        # Dovecot's default 256 MB per process is too little for a folder of a million
+        # messages (the imap process dies in the middle of a FETCH).
+        self.dc = Dovecot(self.work / 'dovecot', users=users, ssl=True, compress=a.compress,
+                          extra_conf='default_vsz_limit = 4G\n')
         self.dc.start()
         self.uid = pwd.getpwnam(self.dc.mail_user).pw_uid
         self.gid = grp.getgrnam(self.dc.mail_group).gr_gid
@@ -292,7 +296,7 @@ class Bench:
                 continue
             if sc == 'server':
                 plan = changes.plan_changes(model, share=a.share, seed=a.seed, tag='srv')
-                changes.apply_server(self.dc, user, plan, state[0])
+                changes.apply_server(self.dc, user, plan, state[0], self.uid, self.gid)
                 plan.update(model)
                 self.last_mod = time.time()
             elif sc == 'local':
@@ -394,6 +398,10 @@ class Bench:
             if not a.no_rss50:
                 self.rss50()
             self.write_report(started, time.monotonic() - t0)
+        except Exception:
+            if self.dc is not None:
+                log('--- the end of the Dovecot log:\n' + self.dc.log_text()[-3000:])
+            raise
         finally:
             self.cleanup()
         ours_bad = [r for r in self.records + self.extra
@@ -428,8 +436,9 @@ class Bench:
         L.append(f'Loaded by writing the Maildir directly in {self.timings["write"]:.1f} s; '
                  f'Dovecot indexed it and the counts were checked over IMAP in '
                  f'{self.timings["index"]:.1f} s. Each 1% change touches '
-                 f'{max(3, round(a.share * self.model.total()))} messages (a third new, a third '
-                 f'flag changes, a third deletions). Median of {a.repeat} run(s)'
+                 f'{max(3, round(a.share * self.model.total()))} messages (a third new: on the '
+                 f'server delivered into new/, locally written into new/; a third flag '
+                 f'changes; a third deletions). Median of {a.repeat} run(s)'
                  + (f' ({a.repeat_offlineimap3} for offlineimap3)'
                     if a.repeat_offlineimap3 != a.repeat and 'offlineimap3' in tools else '')
                  + '; '
@@ -523,8 +532,16 @@ class Bench:
         return r.stdout.strip()
 
 
+def _interrupt(_sig, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    # SIGTERM, and SIGINT even when started in the background (where it is ignored),
+    # stop the benchmark with its cleanup: proxies, Dovecot and the work tree.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         return Bench(args).run()
     except KeyboardInterrupt:

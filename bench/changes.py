@@ -8,18 +8,19 @@
 Which messages change depends only on the expected state (sorted Message-IDs) and the
 seed, so every tool sees the same changes. A third of the picks become flag changes, a
 third deletions, and for each of the remaining third a new message arrives in the same
-folder.
+folder (on the server: delivered into new/; locally: written into new/).
 """
 
 from __future__ import annotations
 
 import os
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import LETTER_TO_FLAG, MessageFactory, Model, crlf_size, digest
-from verify import check, select
+from verify import check, client, select
 
 
 @dataclass
@@ -82,11 +83,15 @@ def _uidset(uids: list[int]) -> str:
     return ','.join(str(u) for u in sorted(uids))
 
 
-def apply_server(dc, user: str, plan: Plan, server: dict) -> None:
-    """Make the plan's changes on the server over IMAP (grouped per folder and flag)."""
-    folders = sorted({f for f, *_ in plan.flag_changes} | {f for f, _ in plan.deletions}
-                     | {n.folder for n in plan.new})
-    conn = dc.client(user)
+def apply_server(dc, user: str, plan: Plan, server: dict, uid: int = -1,
+                 gid: int = -1) -> None:
+    """Make the plan's changes on the server: flag changes and expunges over IMAP
+    (grouped per folder and flag); new messages delivered into the folder's new/ like a
+    local delivery agent (tmp/, then a rename), owned by uid:gid. Dovecot gives them UIDs
+    when a client next looks at the folder. (APPEND would do as well, but in a folder of a
+    million messages Dovecot spends a large fraction of a second per APPEND.)"""
+    folders = sorted({f for f, *_ in plan.flag_changes} | {f for f, _ in plan.deletions})
+    conn = client(dc, user)
     try:
         for folder in folders:
             select(conn, folder, readonly=False)
@@ -94,11 +99,11 @@ def apply_server(dc, user: str, plan: Plan, server: dict) -> None:
             for f, msgid, old, new in plan.flag_changes:
                 if f != folder:
                     continue
-                uid = server[f][msgid][0].uid
+                muid = server[f][msgid][0].uid
                 for ltr in set(old) - set(new):
-                    stores.setdefault(('-FLAGS.SILENT', LETTER_TO_FLAG[ltr]), []).append(uid)
+                    stores.setdefault(('-FLAGS.SILENT', LETTER_TO_FLAG[ltr]), []).append(muid)
                 for ltr in set(new) - set(old):
-                    stores.setdefault(('+FLAGS.SILENT', LETTER_TO_FLAG[ltr]), []).append(uid)
+                    stores.setdefault(('+FLAGS.SILENT', LETTER_TO_FLAG[ltr]), []).append(muid)
             for (op, flag), uids in sorted(stores.items()):
                 check(*conn._simple_command('UID', 'STORE', _uidset(uids), op, f'({flag})'),
                       'UID STORE')
@@ -108,20 +113,35 @@ def apply_server(dc, user: str, plan: Plan, server: dict) -> None:
                                             '(\\Deleted)'), 'UID STORE \\Deleted')
                 check(*conn._simple_command('UID', 'EXPUNGE', _uidset(gone)), 'UID EXPUNGE')
             conn.untagged_responses.clear()
-            for n in plan.new:
-                if n.folder == folder:
-                    typ, data = conn.append(quote_name(folder), None, None, n.data)
-                    check(typ, data, f'APPEND to {folder}')
-            conn.untagged_responses.clear()
     finally:
         try:
             conn.logout()
         except Exception:
             pass
+    deliver(dc, user, plan.new, uid, gid)
 
 
-def quote_name(folder: str) -> str:
-    return '"' + folder.replace('\\', '\\\\').replace('"', '\\"') + '"'
+_lda_seq = [0]
+
+
+def deliver(dc, user: str, new: list[NewMsg], uid: int, gid: int) -> None:
+    """Write new messages into the server folders' new/ directories."""
+    now = int(time.time())
+    for n in new:
+        _lda_seq[0] += 1
+        seq = _lda_seq[0]
+        d = dc.folder_path(n.folder, user)
+        name = f'{now}.M{seq}P{os.getpid()}Q{seq}.benchlda,S={len(n.data)},W={crlf_size(n.data)}'
+        tmp = d / 'tmp' / name
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(n.data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchown(fd, uid, gid)
+        finally:
+            os.close(fd)
+        os.rename(tmp, d / 'new' / name)
 
 
 _local_seq = [0]

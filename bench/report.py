@@ -117,8 +117,10 @@ def versions(tools, dovecot_version: str, repo: Path) -> dict[str, str]:
         if t.name == 'ours':
             rev = _run(['git', '-C', str(repo), 'rev-parse', '--short', 'HEAD'])
             dirty = _run(['git', '-C', str(repo), 'status', '--porcelain', '--untracked-files=no'])
-            v = (f'{v} (git {rev}{" + uncommitted changes" if dirty else ""}; {t.binary}; '
-                 f'{build_options(Path(t.binary).parent)})')
+            built = _dt.datetime.fromtimestamp(os.stat(t.binary).st_mtime, _dt.timezone.utc)
+            v = (f'{v} ({t.binary}, built {built:%Y-%m-%d %H:%M} UTC, '
+                 f'{build_options(Path(t.binary).parent)}; the source tree was at git {rev}'
+                 f'{" with uncommitted changes" if dirty else ""} when the report was written)')
         elif t.name == 'offlineimap3':
             pkg = _run(['dpkg-query', '-W', '-f', '${Version}', 'offlineimap3'])
             v = f'{v} (Debian offlineimap3 {pkg})'

@@ -105,7 +105,14 @@ def measure(argv: list[str], env: dict[str, str], out_prefix: Path, timeout: flo
         timed_out = False
         try:
             p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as ex:  # the timeout, or the benchmark being interrupted
+            if not isinstance(ex, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+                raise
             timed_out = True
             try:
                 os.killpg(p.pid, signal.SIGKILL)

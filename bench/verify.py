@@ -79,11 +79,19 @@ def select(conn: imaplib.IMAP4, folder: str, readonly: bool = True) -> int:
     return int(exists)
 
 
+def client(dc, user: str) -> imaplib.IMAP4:
+    """A logged-in connection with a generous socket timeout (the harness's 30 s is too
+    short for Dovecot to index a folder of a million messages)."""
+    conn = dc.client(user)
+    conn.sock.settimeout(1800)
+    return conn
+
+
 def scan_server(dc, user: str) -> dict[str, dict[str | None, list[ServerMsg]]]:
     """Every selectable folder of `user`: {folder: {msgid: [ServerMsg]}} (msgid None for
     a message without one)."""
     out: dict[str, dict[str | None, list[ServerMsg]]] = {}
-    conn = dc.client(user)
+    conn = client(dc, user)
     try:
         for folder in list_folders(conn):
             msgs: dict[str | None, list[ServerMsg]] = {}
@@ -118,7 +126,7 @@ def fetch_bodies(dc, user: str, wanted: dict[str, list[int]]) -> dict[tuple[str,
     out = {}
     if not wanted:
         return out
-    conn = dc.client(user)
+    conn = client(dc, user)
     try:
         for folder, uids in wanted.items():
             select(conn, folder)

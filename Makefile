@@ -51,6 +51,7 @@ asan:
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 	  meson test -C build-asan --suite unit --print-errorlogs
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/src/config/config_py.lsan.supp \
 	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q tests/integ
 
 tsan:

@@ -9,6 +9,12 @@
  * does the same with libpython3, started only when the configuration uses
  * such an option (py_needed()), once per process.
  *
+ * The program does not link libpython: there these functions are the
+ * loader's (config_py_loader.c), which loads config_py, built as the module
+ * offlineimap-python.so, on the first call that needs Python and forwards
+ * to it (config_py_plugin.h).  Without the module, a call fails with an
+ * error naming the option that needs Python.
+ *
  * Each expression is compiled once (py_expr_new) with where it came from
  * (file, line, section, option), so that an error says exactly that plus the
  * Python traceback:
@@ -74,8 +80,7 @@ bool py_call_str_str(struct py_expr *x, const char *arg, char **out_r, struct er
 /* f(name) -> truth value: folderfilter. */
 bool py_call_str_bool(struct py_expr *x, const char *arg, bool *out_r, struct err *e);
 /* f(a, b) -> truth value: mbnames folderfilter(accountname, foldername). */
-bool py_call_str2_bool(struct py_expr *x, const char *a, const char *b, bool *out_r,
-                       struct err *e);
+bool py_call_str2_bool(struct py_expr *x, const char *a, const char *b, bool *out_r, struct err *e);
 /* f() with no arguments, result ignored: newmail_hook. */
 bool py_call_void(struct py_expr *x, struct err *e);
 /*

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 #include <unistd.h>
 
 static enum err_kind kind_of(int errnum)
@@ -276,4 +279,54 @@ char *fs_join(const char *a, const char *b)
     if (la && a[la - 1] == '/')
         return xasprintf("%s%s", a, b);
     return xasprintf("%s/%s", a, b);
+}
+
+/*
+ * A stamp closer to now than its window is not trusted: a change in the same
+ * clock tick would leave it as it is.  Linux file times tick every few
+ * milliseconds (one jiffy, and the coarse clock lags by up to one more);
+ * file systems that keep whole seconds (FAT: two) show a zero fraction; and
+ * on a network file system the times come from another machine's clock,
+ * which may be some way off ours.
+ */
+#define STAMP_WINDOW_FINE_NS (50LL * 1000 * 1000)
+#define STAMP_WINDOW_COARSE_NS (2100LL * 1000 * 1000)
+#define STAMP_WINDOW_REMOTE_NS (5000LL * 1000 * 1000)
+
+static bool remote_fs(const char *path)
+{
+#ifndef __linux__
+    (void)path;
+    return true; /* cannot tell: the widest window */
+#else
+    struct statfs sf;
+    if (statfs(path, &sf) != 0)
+        return true;
+    switch ((unsigned long)sf.f_type) {
+    case 0x6969UL:     /* NFS */
+    case 0x517BUL:     /* SMB */
+    case 0xFF534D42UL: /* CIFS */
+    case 0xFE534D42UL: /* SMB2 */
+    case 0x65735546UL: /* FUSE (sshfs, virtiofs, ...) */
+    case 0x01021997UL: /* 9P */
+    case 0x00C36400UL: /* Ceph */
+    case 0x5346414FUL: /* AFS */
+    case 0x6B414653UL: /* kAFS */
+    case 0x73757245UL: /* Coda */
+    case 0x564CUL:     /* NCP */
+    case 0x7461636FUL: /* OCFS2 */
+    case 0x01161970UL: /* GFS2 */
+    case 0x0BD00BD0UL: /* Lustre */
+        return true;
+    default:
+        return false;
+    }
+#endif
+}
+
+int64_t fs_time_window_ns(const char *path, const struct timespec *mtime)
+{
+    if (remote_fs(path))
+        return STAMP_WINDOW_REMOTE_NS;
+    return mtime->tv_nsec == 0 ? STAMP_WINDOW_COARSE_NS : STAMP_WINDOW_FINE_NS;
 }

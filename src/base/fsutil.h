@@ -14,7 +14,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Create dir and its missing parents with mode; true if it exists after. */
 bool fs_mkdir_p(const char *path, mode_t mode, struct err *e);
@@ -37,5 +39,12 @@ char *fs_join(const char *a, const char *b);
 
 /* write() all of it, retrying on EINTR and short writes; false with errno set. */
 bool fs_write_all(int fd, const void *data, size_t len);
+
+/*
+ * How long after a file time a change may leave that time as it is (the
+ * clock tick of the file system holding path, whose time mtime is): fine
+ * local times 50 ms, whole seconds 2.1 s, a network file system 5 s.
+ */
+int64_t fs_time_window_ns(const char *path, const struct timespec *mtime);
 
 #endif

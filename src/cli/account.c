@@ -11,6 +11,7 @@
 #include "status/status_lock.h"
 #include "status/status_paths.h"
 #include "sync/sync_folder.h"
+#include "sync/sync_skip.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -29,6 +30,7 @@ struct folder_pair {
     bool remote_absent; /* dry run: would be created on the server */
     bool has_status;    /* the server's counters came with the folder list */
     struct store_folder_status status;
+    bool done;          /* unchanged by the skip list: no worker needed */
 };
 
 struct folder_jobs {
@@ -39,6 +41,8 @@ struct folder_jobs {
     size_t next; /* under lock */
     pthread_mutex_t lock;
     struct account_result res; /* under lock */
+    struct skip_list skip_old; /* read at the start */
+    struct skip_list skip_new; /* under lock: lines for the next run */
 };
 
 static char *translate_sep(const char *name, char from, char to)
@@ -75,26 +79,35 @@ static bool folder_paths(const struct account_cfg *a, const struct folder_pair *
     return ok;
 }
 
-static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
+static void set_folder_thread_name(const struct account_cfg *a, const struct folder_pair *fp)
 {
-    const struct account_cfg *a = fj->a;
     if (fp->remote_vis && strcmp(fp->remote_vis, fp->remote) != 0)
         log_set_thread_name("Folder %s [remote name %s] [acc: %s]", fp->remote_vis, fp->remote,
                             a->name);
     else
         log_set_thread_name("Folder %s [acc: %s]", fp->remote, a->name);
-    struct err e = ERR_INIT;
-    char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
-    struct uidvec ignore = UIDVEC_INIT;
-    struct sync_folder_stats stats = {0};
-    bool ok = folder_paths(a, fp, fj->remote_sep, &status, &plain, &rval, &lval, &e);
-    if (ok && a->copy_ignore) {
-        bool none = false;
-        ok = py_call_uidlist(a->copy_ignore, fp->remote, &ignore, &none, &e);
-        uidvec_sort_unique(&ignore);
-    }
-    if (ok) {
-        struct sync_folder_job job = {
+}
+
+static void emit_syncing(const struct account_cfg *a, const struct folder_pair *fp)
+{
+    struct log_event ev = {
+        .type = EV_SYNCING_FOLDER,
+        .account = a->name,
+        .folder = fp->remote,
+        .repo = a->remote->name,
+        .repo_type = store_type(a->remote),
+        .dst_repo = a->local->name,
+        .dst_type = store_type(a->local),
+        .dst_folder = fp->local,
+    };
+    log_emit(&ev);
+}
+
+static struct sync_folder_job make_job(const struct account_cfg *a, const struct folder_pair *fp,
+                                       const char *status, const char *plain, const char *rval,
+                                       const char *lval, const struct uidvec *ignore)
+{
+    return (struct sync_folder_job){
             .account = a->name,
             .remote = a->remote,
             .local = a->local,
@@ -118,7 +131,7 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .remote_status = fp->has_status ? &fp->status : NULL,
             .maxage_cutoff = a->maxage_cutoff,
             .filter_headers = a->filter_headers,
-            .copy_ignore = &ignore,
+            .copy_ignore = ignore,
             .quick = a->quick,
             .remote_list = {.max_size = a->max_size},
             .local_list = {.max_size = a->max_size},
@@ -127,7 +140,110 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
             .guard_allowed = a->allow_deletions && (strvec_contains(a->allow_deletions, "*") ||
                                                     strvec_contains(a->allow_deletions, fp->remote)),
         };
+}
+
+static void keep_skip_line(struct folder_jobs *fj, struct skip_entry *en)
+{
+    if (!en)
+        return;
+    pthread_mutex_lock(&fj->lock);
+    sync_skip_add(&fj->skip_new, en);
+    pthread_mutex_unlock(&fj->lock);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lines of folders this run did not take up (-f, a filter) stay for later runs. */
+static void carry_skip_lines(struct folder_jobs *fj)
+{
+    char **paths = xcalloc(fj->n ? fj->n : 1, sizeof(*paths));
+    size_t np = 0;
+    for (size_t i = 0; i < fj->n; i++) {
+        char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
+        struct err e = ERR_INIT;
+        if (folder_paths(fj->a, &fj->v[i], fj->remote_sep, &status, &plain, &rval, &lval, &e))
+            paths[np++] = status;
+        else
+            free(status);
+        err_clear(&e);
+        free(plain);
+        free(rval);
+        free(lval);
+    }
+    qsort(paths, np, sizeof(*paths), cmp_str);
+    for (size_t i = 0; i < fj->skip_old.n; i++) {
+        struct skip_entry *en = &fj->skip_old.v[i];
+        if ((np && bsearch(&en->status_path, paths, np, sizeof(*paths), cmp_str)) ||
+            !fs_exists(en->status_path))
+            continue;
+        sync_skip_add(&fj->skip_new, en); /* moves it */
+    }
+    for (size_t i = 0; i < np; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+/*
+ * In the account's thread, before any worker: a folder the skip list shows
+ * unchanged on both sides is done here, without its status database.
+ */
+static bool sync_one_cached(struct folder_jobs *fj, struct folder_pair *fp)
+{
+    const struct account_cfg *a = fj->a;
+    if (!fj->skip_old.n || a->copy_ignore || !fp->has_status)
+        return false;
+    char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
+    struct err e = ERR_INIT;
+    bool done = false;
+    /* An old offlineimap's plain status beside it is imported by the full sync. */
+    if (folder_paths(a, fp, fj->remote_sep, &status, &plain, &rval, &lval, &e) &&
+        !fs_exists(plain)) {
+        struct sync_folder_job job = make_job(a, fp, status, plain, rval, lval, NULL);
+        struct skip_entry kept;
+        if (sync_skip_check(&fj->skip_old, &job, &kept)) {
+            set_folder_thread_name(a, fp);
+            emit_syncing(a, fp);
+            log_debug(LOGC_SYNC, "folder %s: unchanged on both sides (skip list)", fp->remote);
+            keep_skip_line(fj, &kept);
+            pthread_mutex_lock(&fj->lock);
+            fj->res.folders_synced++;
+            pthread_mutex_unlock(&fj->lock);
+            done = true;
+        }
+    }
+    err_clear(&e);
+    free(status);
+    free(plain);
+    free(rval);
+    free(lval);
+    return done;
+}
+
+static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
+{
+    const struct account_cfg *a = fj->a;
+    set_folder_thread_name(a, fp);
+    struct err e = ERR_INIT;
+    char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
+    struct uidvec ignore = UIDVEC_INIT;
+    struct sync_folder_stats stats = {0};
+    bool ok = folder_paths(a, fp, fj->remote_sep, &status, &plain, &rval, &lval, &e);
+    if (ok && a->copy_ignore) {
+        bool none = false;
+        ok = py_call_uidlist(a->copy_ignore, fp->remote, &ignore, &none, &e);
+        uidvec_sort_unique(&ignore);
+    }
+    if (ok) {
+        struct sync_folder_job job = make_job(a, fp, status, plain, rval, lval, &ignore);
         ok = sync_folder_run(&job, &stats, &e);
+    }
+    keep_skip_line(fj, ok ? stats.skip : NULL);
+    if (stats.skip) {
+        sync_skip_entry_free(stats.skip);
+        free(stats.skip);
     }
     /*
      * newmail_hook: offlineimap calls it for a folder named INBOX, after new
@@ -174,22 +290,34 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&fj->lock);
         if (i >= fj->n)
             break;
-        sync_one(fj, &fj->v[i]);
+        if (!fj->v[i].done)
+            sync_one(fj, &fj->v[i]);
     }
     return NULL;
 }
 
 static void run_jobs(struct folder_jobs *fj, unsigned threads)
 {
-    if (threads <= 1 || fj->n <= 1) {
+    size_t todo = 0;
+    if (fj->n) {
+        char saved[160];
+        snprintf(saved, sizeof(saved), "%s", log_thread_name());
+        for (size_t i = 0; i < fj->n; i++)
+            if (!(fj->v[i].done = sync_one_cached(fj, &fj->v[i])))
+                todo++;
+        log_set_thread_name("%s", saved);
+    }
+    if (todo == 0)
+        return;
+    if (threads <= 1 || todo <= 1) {
         char saved[160];
         snprintf(saved, sizeof(saved), "%s", log_thread_name());
         worker(fj);
         log_set_thread_name("%s", saved);
         return;
     }
-    if (threads > fj->n)
-        threads = (unsigned)fj->n;
+    if (threads > todo)
+        threads = (unsigned)todo;
     pthread_t *t = xcalloc(threads, sizeof(*t));
     unsigned started = 0;
     for (unsigned i = 0; i < threads; i++)
@@ -537,9 +665,23 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     pthread_mutex_init(&fj.lock, NULL);
     bool ok = a->remote->ops->connect(a->remote, e) && a->local->ops->connect(a->local, e) &&
               plan_folders(a, &fj, e);
+    char *skip_path = sync_skip_path(a->metadata, a->name);
     if (ok) {
+        sync_skip_load(&fj.skip_old, skip_path);
         run_jobs(&fj, a->max_connections);
+        carry_skip_lines(&fj);
         *res = fj.res;
+        /*
+         * The skip list is rewritten whole: a folder without a line (changed,
+         * failed, too recent) is checked in full next time.  Kept as it was
+         * when it says the same.
+         */
+        if (!a->dry_run) {
+            struct err se = ERR_INIT;
+            if (!sync_skip_save(&fj.skip_new, skip_path, &se))
+                log_debug(LOGC_SYNC, "%s", se.msg);
+            err_clear(&se);
+        }
         if (fj.n == 0)
             log_warn("Account %s: no folder to sync (folderfilter issue?)", a->name);
         hook_run(a->postsynchook, a->sync_mode, a->dry_run);
@@ -550,6 +692,9 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
         free(fj.v[i].local);
     }
     free(fj.v);
+    sync_skip_free(&fj.skip_old);
+    sync_skip_free(&fj.skip_new);
+    free(skip_path);
     pthread_mutex_destroy(&fj.lock);
     status_lock_release(&lock);
     if (ok) {

@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     }
     char info[256];
     snprintf(info, sizeof(info), "C implementation %s, %s, SQLite %s", OIMAP_C_VERSION,
-             OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+             OpenSSL_version(OPENSSL_VERSION), SQLITE_VERSION);
     ui_banner(ui, info);
 
     struct run_ctx rc = {

@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#ifdef __linux__
-#include <sys/vfs.h>
-#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -115,49 +112,6 @@ bool maildir_msg_info(struct store_folder *f, const struct store_msg *msgs, size
     return true;
 }
 
-/*
- * A stamp closer to now than its window is not trusted: a change in the same
- * clock tick would leave it as it is.  Linux file times tick every few
- * milliseconds (one jiffy, and the coarse clock lags by up to one more);
- * file systems that keep whole seconds (FAT: two) show a zero fraction; and
- * on a network file system the times come from another machine's clock,
- * which may be some way off ours.
- */
-#define STAMP_WINDOW_FINE_NS (50LL * 1000 * 1000)
-#define STAMP_WINDOW_COARSE_NS (2100LL * 1000 * 1000)
-#define STAMP_WINDOW_REMOTE_NS (5000LL * 1000 * 1000)
-
-static bool remote_fs(const char *path)
-{
-#ifndef __linux__
-    (void)path;
-    return true; /* cannot tell: the widest window */
-#else
-    struct statfs sf;
-    if (statfs(path, &sf) != 0)
-        return true;
-    switch ((unsigned long)sf.f_type) {
-    case 0x6969UL:     /* NFS */
-    case 0x517BUL:     /* SMB */
-    case 0xFF534D42UL: /* CIFS */
-    case 0xFE534D42UL: /* SMB2 */
-    case 0x65735546UL: /* FUSE (sshfs, virtiofs, ...) */
-    case 0x01021997UL: /* 9P */
-    case 0x00C36400UL: /* Ceph */
-    case 0x5346414FUL: /* AFS */
-    case 0x6B414653UL: /* kAFS */
-    case 0x73757245UL: /* Coda */
-    case 0x564CUL:     /* NCP */
-    case 0x7461636FUL: /* OCFS2 */
-    case 0x01161970UL: /* GFS2 */
-    case 0x0BD00BD0UL: /* Lustre */
-        return true;
-    default:
-        return false;
-    }
-#endif
-}
-
 bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bool *racy_r,
                           struct err *e)
 {
@@ -171,7 +125,7 @@ bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bo
     int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
     buf_reset(out);
     *racy_r = false;
-    bool ok = true, remote = remote_fs(path);
+    bool ok = true;
     /*
      * Every message added, removed or renamed (flags) changes the modification
      * time of new/ or cur/; a change inside a file (never done by mail
@@ -189,10 +143,7 @@ bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bo
             buf_printf(out, "%s%llu:%llu:%lld", i == MD_NEW ? "" : ",",
                        (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
                        (long long)ns);
-            int64_t window = remote ? STAMP_WINDOW_REMOTE_NS
-                             : sb.st_mtim.tv_nsec == 0 ? STAMP_WINDOW_COARSE_NS
-                                                       : STAMP_WINDOW_FINE_NS;
-            if (now_ns - ns < window)
+            if (now_ns - ns < fs_time_window_ns(sub, &sb.st_mtim))
                 *racy_r = true;
         }
         free(sub);

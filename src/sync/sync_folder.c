@@ -12,6 +12,7 @@
 #include "sync/sync_filter.h"
 #include "sync/sync_list.h"
 #include "sync/sync_recover.h"
+#include "sync/sync_skip.h"
 #include "sync/sync_state.h"
 #include "sync/sync_window.h"
 
@@ -692,26 +693,6 @@ static void emit_list(const struct sync_folder_job *j, struct store *s, const ch
     log_emit(&ev);
 }
 
-/*
- * The options that decide which messages and changes a sync takes: the saved
- * state holds only under the same ones (a folder synced with maxsize has
- * messages the status does not know; one synced read-only has changes not
- * carried over).
- */
-static char *selection_text(const struct sync_folder_job *j)
-{
-    uint32_t h = 2166136261u; /* FNV-1a of the ignored UIDs */
-    for (size_t i = 0; j->copy_ignore && i < j->copy_ignore->n; i++) {
-        h ^= j->copy_ignore->v[i];
-        h *= 16777619u;
-    }
-    return xasprintf("v1 maxsize=%llu,%llu ro=%d%d deletes=%d%d ignore=%zu:%08x",
-                     (unsigned long long)j->remote_list.max_size,
-                     (unsigned long long)j->local_list.max_size, j->plan.local_readonly,
-                     j->plan.remote_readonly, j->plan.remote_sync_deletes,
-                     j->plan.local_sync_deletes, j->copy_ignore ? j->copy_ignore->n : 0, h);
-}
-
 bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *stats,
                      struct err *e)
 {
@@ -730,6 +711,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct store_changes pre = {0};
     struct buf stamp;
     buf_init(&stamp, 1024);
+    /* The saved state the database holds at the end (for the skip list). */
+    struct sync_state fin = {0};
+    bool have_fin = false;
 
     struct log_event ev = {
         .type = EV_SYNCING_FOLDER,
@@ -768,8 +752,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     have_saved = true;
     bool local_absent = j->dry_run && j->local_absent;
     bool remote_absent = j->dry_run && j->remote_absent;
-    bool windowed = j->maxage_cutoff || j->remote_list.min_date || j->remote_list.min_uid ||
-                    j->local_list.min_date || j->local_list.min_uid;
+    bool windowed = sync_job_windowed(j);
     if (!local_absent && j->local->ops->folder_stamp) {
         struct err se = ERR_INIT;
         if (!j->local->ops->folder_stamp(j->local, j->local_name, &stamp, &stamp_racy, &se))
@@ -777,7 +760,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         err_clear(&se);
     }
     const struct store_folder_status *rs = j->remote_status;
-    sel = selection_text(j);
+    sel = sync_selection_text(j);
     bool sel_same = saved.select && !strcmp(saved.select, sel);
     bool server_same =
         !windowed && sel_same && rs && saved.have_remote && rs->highestmodseq != 0 &&
@@ -796,6 +779,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (local_same && !pending) {
             log_debug(LOGC_SYNC, "folder %s: unchanged on both sides since the last sync",
                       j->remote_name);
+            fin = saved;
+            have_fin = true;
             ok = true;
             skipped = true;
             goto out;
@@ -827,6 +812,10 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             struct err se = ERR_INIT;
             if (!sync_state_save(r.db, &now, &saved, &se))
                 log_warn("%s", se.msg);
+            else {
+                fin = now;
+                have_fin = true;
+            }
             err_clear(&se);
             ok = true;
             skipped = true;
@@ -970,8 +959,12 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             now.remote.highestmodseq = opened.highestmodseq;
             now.local_stamp = !local_changed && !stamp_racy && stamp.len ? stamp.data : NULL;
             now.select = sel;
-            if (!sync_state_save(r.db, &now, &saved, &se))
+            if (!sync_state_save(r.db, &now, &saved, &se)) {
                 log_warn("%s", se.msg);
+            } else {
+                fin = now;
+                have_fin = true;
+            }
         } else if (!sync_state_clear(r.db, &saved, &se)) {
             log_warn("%s", se.msg);
         }
@@ -1002,6 +995,13 @@ out:
     if (r.lf)
         j->local->ops->close_folder(&r.lf);
     status_db_close(&r.db);
+    if (ok && have_fin && !j->dry_run) {
+        struct skip_entry en;
+        if (sync_skip_entry_make(j, &fin, &en)) {
+            stats->skip = xmalloc(sizeof(*stats->skip));
+            *stats->skip = en;
+        }
+    }
     status_rows_free(&rows);
     sync_plan_free(&plan);
     free(st);

@@ -73,6 +73,9 @@ struct sync_folder_stats {
     uint64_t flags_remote;
     uint64_t msg_errors;
     uint64_t new_unseen; /* downloaded messages without \Seen (newmail_hook) */
+    /* After a clean sync: the folder's line for the skip list (sync_skip.h), or
+     * NULL; the caller frees it with sync_skip_entry_free() and free(). */
+    struct skip_entry *skip;
 };
 
 bool sync_folder_run(const struct sync_folder_job *job, struct sync_folder_stats *stats,

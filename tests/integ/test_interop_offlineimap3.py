@@ -100,8 +100,10 @@ def metadata_state(meta: Path) -> dict[str, object]:
     out: dict[str, object] = {}
     for p in sorted(meta.rglob('*')):
         # Our private lock file (offlineimap3 removes its own lock file even when
-        # it failed to take it, so ours keeps a second one that nothing removes).
-        if p.is_file() and p.name != '.oimapc.lock':
+        # it failed to take it, so ours keeps a second one that nothing removes),
+        # and our skip list (a cache of the saved states, which offlineimap3 never
+        # reads; test_skip_list.py checks that a database offlineimap3 wrote is read).
+        if p.is_file() and p.name not in ('.oimapc.lock', '.oimapc-skip'):
             rel = str(p.relative_to(meta))
             out[rel] = db_dump(p) if p.parent.name == 'LocalStatus-sqlite' else p.read_bytes()
     return out

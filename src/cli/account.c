@@ -6,6 +6,7 @@
 #include "base/xalloc.h"
 #include "cli/foldermap.h"
 #include "cli/hooks.h"
+#include "cli/mbnames.h"
 #include "config/config_py.h"
 #include "status/status_db.h"
 #include "status/status_lock.h"
@@ -684,6 +685,11 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
         }
         if (fj.n == 0)
             log_warn("Account %s: no folder to sync (folderfilter issue?)", a->name);
+        /* offlineimap: every folder whose sync started, then the account's mbnames file. */
+        for (size_t i = 0; i < fj.n && a->mbnames; i++)
+            mbnames_add(a->mbnames, a->name, a->local_root, fj.v[i].local);
+        if (fj.n > 0)
+            mbnames_account_done(a->mbnames, a->name);
         hook_run(a->postsynchook, a->sync_mode, a->dry_run);
     }
     for (size_t i = 0; i < fj.n; i++) {

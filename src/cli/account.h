@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 struct py_expr;
+struct mbnames;
 
 struct account_cfg {
     const char *name;
@@ -50,6 +51,7 @@ struct account_cfg {
     const char *presynchook;
     const char *postsynchook;
     const char *sync_mode; /* OFFLINEIMAPSYNCMODE for hooks: "full", "quick" */
+    struct mbnames *mbnames; /* the run's mbnames writer (mbnames.h), or NULL */
 };
 
 struct account_result {

@@ -9,6 +9,9 @@
 #include "base/xalloc.h"
 #include "cli/account.h"
 #include "cli/cli_opts.h"
+#include "cli/info.h"
+#include "cli/mbnames.h"
+#include "cli/migrate_fmd5.h"
 #include "cli/repo_setup.h"
 #include "config/config_model.h"
 #include "config/config_py.h"
@@ -74,6 +77,7 @@ struct run_ctx {
     bool dry_run;
     struct strvec only_folders;
     struct strvec allow_deletions;
+    struct mbnames *mbnames;
     /* Account scheduling across threads. */
     pthread_mutex_t lock;
     size_t next;
@@ -99,6 +103,7 @@ static void sync_account(struct run_ctx *rc, struct config_account *acc)
         return;
     }
     rs.account.allow_deletions = &rc->allow_deletions;
+    rs.account.mbnames = rc->mbnames;
     struct account_result res;
     if (!account_sync(&rs.account, &res, &e)) {
         log_error("%s", e.msg);
@@ -285,6 +290,14 @@ int main(int argc, char **argv)
         strvec_split(&rc.allow_deletions, opts.allow_deletions, ',', true);
 
     int status = 0;
+    if (opts.mbnames_prune) {
+        if (!mbnames_prune(cfg, dry_run, &e)) {
+            log_error("%s", e.msg);
+            err_clear(&e);
+            status = 1;
+        }
+        goto done;
+    }
     if (cfg->nsync == 0) {
         config_free(&cfg);
         cli_opts_release(&opts);
@@ -294,15 +307,20 @@ int main(int argc, char **argv)
     }
     if (opts.delete_folder) {
         status = delete_folder(&rc);
-    } else if (opts.info || opts.migrate_fmd5 || opts.mbnames_prune) {
-        log_error("%s is not available in this version yet",
-                  opts.info ? "--info"
-                  : opts.migrate_fmd5 ? "--migrate-fmd5-using-nametrans"
-                                      : "--mbnames-prune");
-        status = 1;
+    } else if (opts.info) {
+        status = info_run(cfg, ui);
+    } else if (opts.migrate_fmd5) {
+        status = migrate_fmd5_run(cfg, dry_run);
     } else {
+        if (!mbnames_new(cfg, dry_run, &rc.mbnames, &e)) {
+            log_error("%s", e.msg);
+            err_clear(&e);
+        }
         run_accounts(&rc);
+        mbnames_run_done(rc.mbnames);
+        mbnames_free(&rc.mbnames);
     }
+done:
     strvec_free(&rc.only_folders);
     strvec_free(&rc.allow_deletions);
     py_stop();

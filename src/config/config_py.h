@@ -105,7 +105,8 @@ bool py_sort_mbnames(struct py_expr *x, struct strvec *accounts, struct strvec *
                      struct strvec *localfolders, struct err *e);
 /*
  * mbnames peritem: Python's "%" formatting of the raw peritem string with the
- * item's dict ({'accountname':..., 'foldername':..., 'localfolders':...}).
+ * item's dict ({'accountname':..., 'foldername':..., 'localfolders':...});
+ * localfolders may be NULL (None).
  */
 bool py_format_item(const char *peritem, const char *account, const char *folder,
                     const char *localfolders, char **out_r, struct err *e);

@@ -18,6 +18,8 @@
 
 PyObject *pyb_str(const char *s)
 {
+    if (!s)
+        return Py_NewRef(Py_None);
     return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
 }
 

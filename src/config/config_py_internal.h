@@ -67,7 +67,7 @@ bool pyb_syntax_parts(PyObject *exc, char **msg_r, long *lineno_r, long *offset_
  */
 void pyb_exc_to_err(struct err *e, const char *where, const char *what);
 
-/* C string (UTF-8; other bytes kept with surrogateescape) to str; new reference. */
+/* C string (UTF-8; other bytes kept with surrogateescape) to str, NULL to None; new reference. */
 PyObject *pyb_str(const char *s);
 /*
  * str (or, with bytes_ok, bytes holding UTF-8) to a new C string.  A NUL

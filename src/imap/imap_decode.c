@@ -276,6 +276,7 @@ void imap_caps_init(struct imap_caps *c)
 void imap_caps_release(struct imap_caps *c)
 {
     strvec_free(&c->auth);
+    strvec_free(&c->names);
     imap_caps_init(c);
 }
 
@@ -314,6 +315,7 @@ bool imap_decode_capability(const struct imap_resp *r, struct imap_caps *c, stru
             return imap_dec_fail(e, "CAPABILITY", "\"%s\" is not a capability name", q);
         }
         const char *s = args[i].str;
+        strvec_push(&nc.names, s);
         if (strncasecmp(s, "AUTH=", 5) == 0 && s[5]) {
             char *mech = xstrdup(s + 5);
             for (char *p = mech; *p; p++)

@@ -98,6 +98,7 @@ struct imap_caps {
     uint64_t bits;
     struct strvec auth;   /* AUTH= mechanism names, upper-cased; owned */
     uint64_t appendlimit; /* APPENDLIMIT=n; 0 if absent or given without a value */
+    struct strvec names;  /* every capability as the server wrote it, in its order; owned */
 };
 
 void imap_caps_init(struct imap_caps *c);

@@ -49,6 +49,7 @@ struct imap_session {
     char *rest_text; /* command text after an external literal */
     bool layer_change; /* nothing may follow the next tagged answer */
     char *bye_text;
+    char *greeting; /* the greeting line, for --info */
 };
 
 static bool session_read_hook(void *ctx, struct err *e);
@@ -111,6 +112,7 @@ void imap_session_free(struct imap_session **sp)
     free(s->desc);
     free(s->bye_text);
     free(s->rest_text);
+    free(s->greeting);
     free(s);
     *sp = NULL;
 }
@@ -145,6 +147,11 @@ void imap_session_clear_caps(struct imap_session *s)
     imap_caps_release(&s->caps);
     imap_caps_init(&s->caps);
     s->caps_known = false;
+}
+
+const char *imap_session_greeting_line(const struct imap_session *s)
+{
+    return s->greeting;
 }
 
 bool imap_session_caps_known(const struct imap_session *s)
@@ -210,39 +217,44 @@ static void format_arg(struct buf *b, const struct imap_arg *a, size_t limit)
     }
 }
 
+/* A response as one line of text (literals as their sizes), cut after limit bytes. */
+static void format_resp(struct buf *b, const struct imap_resp *r, size_t limit)
+{
+    if (r->kind == IMAP_RESP_CONTINUATION) {
+        buf_append_str(b, "+ ");
+        /* Continuation text may carry SASL challenges; they are not secrets. */
+        buf_append_str(b, r->text ? r->text : "");
+    } else {
+        buf_append_str(b, r->kind == IMAP_RESP_TAGGED ? r->tag : "*");
+        if (r->status != IMAP_STATUS_NONE) {
+            buf_printf(b, " %s", imap_status_name(r->status));
+            if (r->code) {
+                buf_printf(b, " [%s", r->code);
+                for (size_t i = 0; i < r->code_count; i++) {
+                    buf_append_char(b, ' ');
+                    format_arg(b, &r->code_args[i], limit);
+                }
+                buf_append_char(b, ']');
+            }
+            if (r->text && *r->text)
+                buf_printf(b, " %s", r->text);
+        }
+        for (size_t i = 0; i < r->count; i++) {
+            buf_append_char(b, ' ');
+            format_arg(b, &r->args[i], limit);
+        }
+    }
+    if (b->len > limit)
+        buf_truncate(b, limit), buf_append_str(b, "...");
+}
+
 void imap_session_log_resp(const struct imap_session *s, const struct imap_resp *r)
 {
     if (!log_debug_enabled(LOGC_IMAP))
         return;
     struct buf b;
     buf_init(&b, 4096);
-    const size_t limit = 1000;
-    if (r->kind == IMAP_RESP_CONTINUATION) {
-        buf_append_str(&b, "+ ");
-        /* Continuation text may carry SASL challenges; they are not secrets. */
-        buf_append_str(&b, r->text ? r->text : "");
-    } else {
-        buf_append_str(&b, r->kind == IMAP_RESP_TAGGED ? r->tag : "*");
-        if (r->status != IMAP_STATUS_NONE) {
-            buf_printf(&b, " %s", imap_status_name(r->status));
-            if (r->code) {
-                buf_printf(&b, " [%s", r->code);
-                for (size_t i = 0; i < r->code_count; i++) {
-                    buf_append_char(&b, ' ');
-                    format_arg(&b, &r->code_args[i], limit);
-                }
-                buf_append_char(&b, ']');
-            }
-            if (r->text && *r->text)
-                buf_printf(&b, " %s", r->text);
-        }
-        for (size_t i = 0; i < r->count; i++) {
-            buf_append_char(&b, ' ');
-            format_arg(&b, &r->args[i], limit);
-        }
-    }
-    if (b.len > limit)
-        buf_truncate(&b, limit), buf_append_str(&b, "...");
+    format_resp(&b, r, 1000);
     log_debug(LOGC_IMAP, "%s < %s", s->desc, b.data);
     buf_release(&b);
 }
@@ -502,6 +514,11 @@ bool imap_session_greeting(struct imap_session *s, bool *preauth_r, struct err *
                 return fail(s, e);
             }
             *preauth_r = r->status == IMAP_STATUS_PREAUTH;
+            struct buf g;
+            buf_init(&g, BUF_UNBOUNDED);
+            format_resp(&g, r, 4000);
+            free(s->greeting);
+            s->greeting = buf_detach(&g, NULL);
             handle_caps_code(s, r);
             /* Anything after the greeting line is processed normally. */
             return len == 0 || process_input(s, data, len, e) || fail(s, e);

@@ -80,6 +80,8 @@ bool imap_session_caps_known(const struct imap_session *s);
  */
 void imap_session_expect_layer_change(struct imap_session *s);
 
+/* The greeting as a line of text ("* OK [CAPABILITY ...] ready."), or NULL before it. */
+const char *imap_session_greeting_line(const struct imap_session *s);
 /* Read the greeting.  *preauth_r says whether the server sent PREAUTH. */
 bool imap_session_greeting(struct imap_session *s, bool *preauth_r, struct err *e);
 

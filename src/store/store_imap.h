@@ -35,4 +35,13 @@ struct store_imap_opts {
 
 struct store *store_imap_new(const struct store_imap_opts *o);
 
+/*
+ * For --info: the server's greeting line and its capabilities after login, as
+ * it writes them, from a connection of s's pool (connecting if needed).
+ */
+bool store_imap_server_info(struct store *s, char **greeting_r, struct strvec *caps_r,
+                            struct err *e);
+/* The host, port and implicit TLS setting s connects with (borrowed strings). */
+void store_imap_endpoint(struct store *s, const char **host_r, int *port_r, bool *ssl_r);
+
 #endif

@@ -82,4 +82,23 @@ struct maildir_opts {
 
 struct store *store_maildir_new(const struct maildir_opts *o);
 
+struct maildir_fmd5_result {
+    unsigned renamed; /* carried the old FMD5, now the new one (or would, in a dry run) */
+    unsigned current; /* already carried the new FMD5 */
+    unsigned foreign; /* another folder's FMD5: left alone, with a warning */
+    unsigned without; /* no FMD5 at all (not yet synced): left alone */
+};
+
+/*
+ * --migrate-fmd5-using-nametrans for folder `name`: offlineimap before 6.3.5
+ * put md5(folder name) in FMD5; since then it is md5(visible name), the name
+ * after the local nametrans.  Every message file carrying the old value is
+ * renamed to carry the new one, so the next sync recognises it instead of
+ * uploading and downloading it again.  Nothing else in the name changes, and
+ * the status needs no change (it is keyed by UID).  A folder whose visible
+ * name is its name has nothing to migrate.  dry_run only logs.
+ */
+bool store_maildir_migrate_fmd5(struct store *s, const char *name, bool dry_run,
+                                struct maildir_fmd5_result *r, struct err *e);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/xalloc.h"
 #include "cli/foldermap.h"
 #include "cli/hooks.h"
@@ -239,7 +240,10 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
     }
     if (ok) {
         struct sync_folder_job job = make_job(a, fp, status, plain, rval, lval, &ignore);
+        struct prof_mark pm;
+        prof_begin(&pm);
         ok = sync_folder_run(&job, &stats, &e);
+        prof_end(&pm, "sync", "folder", 0);
     }
     keep_skip_line(fj, ok ? stats.skip : NULL);
     if (stats.skip) {

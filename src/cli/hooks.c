@@ -1,6 +1,7 @@
 #include "cli/hooks.h"
 
 #include "base/buf.h"
+#include "base/prof.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -16,10 +17,21 @@
 /* Output kept from each stream of a hook. */
 #define HOOK_OUTPUT_MAX (64 * 1024)
 
+static int run(const char *cmd, const char *sync_mode, bool dry_run);
+
 int hook_run(const char *cmd, const char *sync_mode, bool dry_run)
 {
     if (!cmd || !*cmd)
         return 0;
+    struct prof_mark pm;
+    prof_begin(&pm);
+    int rc = run(cmd, sync_mode, dry_run);
+    prof_end(&pm, "hook", "command", 0);
+    return rc;
+}
+
+static int run(const char *cmd, const char *sync_mode, bool dry_run)
+{
     struct log_event ev = {.type = EV_CALLING_HOOK, .text = cmd};
     log_emit(&ev);
     if (dry_run)

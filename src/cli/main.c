@@ -5,6 +5,7 @@
 #include "base/fsutil.h"
 #include "base/crashpoint.h"
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli/account.h"
@@ -17,6 +18,7 @@
 #include "config/config_py.h"
 #include "ui/ui.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OIMAP_C_VERSION "0.1"
@@ -82,6 +85,22 @@ struct run_ctx {
     pthread_mutex_t lock;
     size_t next;
 };
+
+/*
+ * -P: offlineimap's cProfile mode, here a text table per thread (base/prof.h).
+ * Unlike offlineimap it does not force -1: each thread has its own table.
+ */
+static void profile_mode(const char *dir)
+{
+    if (fs_exists(dir)) {
+        log_warn("Profile mode: Directory '%s' already exists!", dir);
+    } else if (mkdir(dir, 0777) != 0) {
+        log_error("Profile mode: cannot create the directory '%s': %s", dir, strerror(errno));
+        return;
+    }
+    log_warn("Profile mode: Potentially large data will be created in '%s'", dir);
+    prof_enable(dir);
+}
 
 static void sync_account(struct run_ctx *rc, struct config_account *acc)
 {
@@ -250,6 +269,8 @@ int main(int argc, char **argv)
         return 1;
     }
     ui_install(ui);
+    if (opts.profile_dir)
+        profile_mode(opts.profile_dir);
     /* Python starts only for a configuration that has Python in it. */
     if (py_needed(cfg) && !py_start(cfg, &e)) {
         log_error("%s", e.msg);
@@ -323,6 +344,7 @@ int main(int argc, char **argv)
 done:
     strvec_free(&rc.only_folders);
     strvec_free(&rc.allow_deletions);
+    prof_thread_done();
     py_stop();
     config_free(&cfg);
     cli_opts_release(&opts);

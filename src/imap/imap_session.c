@@ -2,12 +2,14 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/xalloc.h"
 #include "net/conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Bytes read from the connection at once; the parser consumes each read whole. */
 #define SESSION_READ_CHUNK (256 * 1024)
@@ -22,6 +24,8 @@ struct pending {
     imap_cont_fn *cont; /* for commands that take continuations */
     void *cont_ctx;
     bool literal_wait; /* waiting for "+" before a synchronizing literal */
+    struct prof_mark mark; /* -P: from sending to the tagged answer */
+    char verb[24];         /* the command name, for -P */
 };
 
 struct imap_session {
@@ -337,6 +341,7 @@ static bool handle_tagged(struct imap_session *s, const struct imap_resp *r, str
     if (s->cont_waiter == p)
         s->cont_waiter = NULL;
     handle_caps_code(s, r);
+    prof_end(&p->mark, "imap", p->verb, 0);
     if (p->done)
         p->done(p->ctx, r, NULL);
     free(p);
@@ -528,9 +533,21 @@ bool imap_session_greeting(struct imap_session *s, bool *preauth_r, struct err *
 
 /* ---- sending ----------------------------------------------------------- */
 
+/* The command name for -P: its first word, or two for UID commands. */
+static void set_verb(struct pending *p, const char *text)
+{
+    if (!p->mark.start_ns)
+        return;
+    size_t n = strcspn(text, " ");
+    if (n == 3 && !strncasecmp(text, "UID", 3) && text[3] == ' ')
+        n = 4 + strcspn(text + 4, " ");
+    snprintf(p->verb, sizeof(p->verb), "%.*s", (int)n, text);
+}
+
 static struct pending *new_pending(struct imap_session *s, imap_done_fn *done, void *ctx)
 {
     struct pending *p = xcalloc(1, sizeof(*p));
+    prof_begin(&p->mark);
     snprintf(p->tag, sizeof(p->tag), "A%u", s->next_tag++);
     p->done = done;
     p->ctx = ctx;
@@ -573,6 +590,7 @@ static struct pending *start_command(struct imap_session *s, unsigned flags, ima
         return NULL;
     }
     struct pending *p = new_pending(s, done, ctx);
+    set_verb(p, text.data);
     log_sent(s, p->tag, text.data, flags);
     bool ok = conn_write(s->conn, p->tag, strlen(p->tag), e) && conn_write(s->conn, " ", 1, e) &&
               conn_write(s->conn, text.data, text.len, e) &&
@@ -752,6 +770,7 @@ static struct pending *send_cmd(struct imap_session *s, unsigned flags, imap_don
         return NULL;
     }
     struct pending *p = new_pending(s, done, ctx);
+    set_verb(p, c->text.data);
     log_cmd(s, p->tag, c, flags);
     if (!conn_write(s->conn, p->tag, strlen(p->tag), e) || !conn_write(s->conn, " ", 1, e)) {
         fail(s, e);

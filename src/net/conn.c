@@ -6,6 +6,7 @@
 #include "net/conn_internal.h"
 
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/xalloc.h"
 
 #include <assert.h>
@@ -179,10 +180,14 @@ ssize_t conn_read(struct conn *c, void *buf, size_t len, struct err *e)
         return -1;
     /* One deadline for the whole call: it returns as soon as anything arrives. */
     int64_t deadline = conn_deadline(c);
+    struct prof_mark pm;
+    prof_begin(&pm);
     for (;;) {
         ssize_t n = read_once(c, buf, len, e);
-        if (n != CONN_AGAIN)
+        if (n != CONN_AGAIN) {
+            prof_end(&pm, "net", "read", n > 0 ? (uint64_t)n : 0);
             return n;
+        }
         if (!conn_wait_until(c, deadline, "while waiting for data", e))
             return -1;
     }
@@ -239,7 +244,20 @@ static bool run_hook(struct conn *c, bool *progress_r, struct err *e)
  * already buffered (which poll() cannot see), hook_poll for input on the
  * descriptor.
  */
+static bool flush_all_inner(struct conn *c, bool deep, struct err *e);
+
+/* -P: time and bytes of each flush. */
 static bool flush_all(struct conn *c, bool deep, struct err *e)
+{
+    size_t before = c->wbuf.len;
+    struct prof_mark pm;
+    prof_begin(&pm);
+    bool ok = flush_all_inner(c, deep, e);
+    prof_end(&pm, "net", "write", before - (c->wbuf.len < before ? c->wbuf.len : before));
+    return ok;
+}
+
+static bool flush_all_inner(struct conn *c, bool deep, struct err *e)
 {
     bool hook_buf = c->hook != NULL, hook_poll = c->hook != NULL;
     int64_t deadline = conn_deadline(c);

@@ -2,6 +2,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
@@ -119,7 +120,10 @@ bool status_db_commit(struct status_db *db, struct err *e)
         status_db_rollback(db);
         return false;
     }
+    struct prof_mark pm;
+    prof_begin(&pm);
     int rc = sdb_step_done(st);
+    prof_end(&pm, "status", "commit", 0);
     if (rc != SQLITE_OK) {
         char *msg = xstrdup(sdb_errmsg(db, rc));
         status_db_rollback(db);

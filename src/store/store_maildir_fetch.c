@@ -10,6 +10,7 @@
  */
 #include "store/maildir_priv.h"
 
+#include "base/prof.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
@@ -108,6 +109,7 @@ static enum send_result send_msg(struct store_folder *f, const struct maildir_ms
     uint64_t wire;
     if (!measure(fd, io, &wire))
         goto read_error;
+    prof_add("maildir", "read message", 1, wire);
     if (!sink->begin(sink->ctx, meta, wire, e))
         return SEND_SINK_ERR;
     uint64_t sent = 0;

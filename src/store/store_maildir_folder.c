@@ -6,6 +6,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/xalloc.h"
 
 #include <dirent.h>
@@ -191,8 +192,11 @@ static bool scan_sub(struct store_folder *f, enum maildir_sub sub, struct err *e
  */
 static bool scan(struct store_folder *f, struct err *e)
 {
+    struct prof_mark pm;
+    prof_begin(&pm);
     if (!scan_sub(f, MD_NEW, e) || !scan_sub(f, MD_CUR, e))
         return false;
+    prof_end(&pm, "maildir", "scan folder", 0);
     for (size_t i = 0; i < f->n; i++) {
         struct maildir_msg *m = &f->v[i];
         if (m->name && m->uid == 0 && m->sub == MD_NEW && vanished(f, m))

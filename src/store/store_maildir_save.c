@@ -21,6 +21,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/prof.h"
 #include "base/xalloc.h"
 #include "store/msgdate.h"
 #include "store/msghdr.h"
@@ -49,6 +50,7 @@ struct store_writer {
     uint64_t bytes; /* bytes written to the file */
     bool want_head;  /* keep the header for its Date: */
     struct buf head;
+    struct prof_mark mark; /* -P: from begin to commit */
 };
 
 /* Header bytes kept to read the Date: field. */
@@ -63,6 +65,7 @@ bool maildir_save_begin(struct store_folder *f, const struct store_msg *meta, ui
     struct store_writer *w = xcalloc(1, sizeof(*w));
     w->f = f;
     w->fd = -1;
+    prof_begin(&w->mark);
     for (int tries = 0; w->fd < 0 && tries < MAILDIR_NAME_TRIES; tries++) {
         w->tmplen = maildir_name_new_unique(w->tmpname, 0);
         w->fd = openat(f->dfd[MD_TMP], w->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -238,7 +241,20 @@ static bool sync_data(struct store_folder *f, struct err *e)
 
 static bool rename_pending(struct store_folder *f, struct maildir_pending *p, struct err *e);
 
+static bool flush_inner(struct store_folder *f, struct err *e);
+
 bool maildir_flush(struct store_folder *f, struct err *e)
+{
+    uint64_t bytes = f->pend_bytes;
+    struct prof_mark pm;
+    prof_begin(&pm);
+    bool ok = flush_inner(f, e);
+    if (bytes)
+        prof_end(&pm, "maildir", "sync batch", bytes);
+    return ok;
+}
+
+static bool flush_inner(struct store_folder *f, struct err *e)
 {
     struct err fe = ERR_INIT;
     bool ok = sync_data(f, &fe);
@@ -408,6 +424,7 @@ bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
         maildir_save_abort(w);
         return false;
     }
+    prof_end(&w->mark, "maildir", "save message", w->bytes);
     apply_mail_date(w);
     size_t idx = maildir_uidmap_get(&f->map, meta->uid);
     if (idx != SIZE_MAX) {

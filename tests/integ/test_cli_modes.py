@@ -203,3 +203,49 @@ def test_syslog_flag(dovecot, oimap, mailgen, tmp_path):
         common = [m.split(': ', 1)[1] for m in out['theirs']['syslog']
                   if m.split(': ', 1)[1].startswith('Syncing ')]
         assert common and all(c in [m.split(': ', 1)[1] for m in lines] for c in common)
+
+
+def read_profiles(d):
+    """{context: {(kind, operation): (count, total_s, max_ms, bytes)}} over every file."""
+    out, files = {}, sorted(d.glob('*.prof'))
+    for f in files:
+        ctx = None
+        for line in f.read_text().splitlines():
+            if line.startswith('['):
+                ctx = line[1:-1]
+                assert ctx not in out, f'context {ctx} in two files'
+                out[ctx] = {}
+            elif ctx and line and not line.startswith('kind '):
+                kind, rest = line.split(None, 1)
+                op, count, total, mx, nbytes = rest.rsplit(None, 4)
+                out[ctx][(kind, op.strip())] = (int(count), float(total), float(mx), int(nbytes))
+    return files, out
+
+
+def test_profile_mode(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen, n=3)
+    oimap.write_config(remote_opts={'maxconnections': 2})
+    prof = oimap.workdir / 'prof'
+    r = oimap.sync('-P', str(prof))
+    assert "Profile mode: Potentially large data will be created in" in r.stdout + r.stderr
+    files, tables = read_profiles(prof)
+    # The main thread and the folder workers each wrote a file, named after the thread.
+    assert len(files) >= 2, files
+    assert any(re.fullmatch(r'\d{14}_\d+_Account_sync_Test\.prof', f.name) for f in files)
+    assert all(f.read_text().startswith('# offlineimap -P profile of thread') for f in files)
+    for folder in FOLDERS:
+        t = tables[f'Folder {folder} [acc: Test]']
+        assert t[('sync', 'folder')][0] == 1
+        assert t[('imap', 'SELECT')][0] >= 1
+        # Bytes saved = the bytes of the files in the Maildir.
+        size = sum(m.path.stat().st_size for m in oimap.local()[folder])
+        assert t[('maildir', 'save message')][0] == 3
+        assert t[('maildir', 'save message')][3] == size
+        assert t[('net', 'read')][3] >= size
+    acct = tables['Account sync Test']
+    assert acct[('imap', 'LIST')][0] >= 1
+    # Profiling does not change the result.
+    oimap.assert_in_sync()
+    # An existing directory is used, with offlineimap's warning.
+    r = oimap.sync('-P', str(prof))
+    assert f"Profile mode: Directory '{prof}' already exists!" in r.stdout + r.stderr

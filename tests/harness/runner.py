@@ -144,6 +144,9 @@ def run_oimap(binary: str | os.PathLike, config_path: str | os.PathLike, *args: 
     e['HOME'] = str(home or Path(config_path).resolve().parent)
     e.setdefault('LC_ALL', 'C.UTF-8')
     e.setdefault('PYTHONDONTWRITEBYTECODE', '1')
+    if e.get('LSAN_OPTIONS') and 'print_suppressions' not in e['LSAN_OPTIONS']:
+        # LSan lists the suppressions it used on stderr; tests compare stderr.
+        e['LSAN_OPTIONS'] += ':print_suppressions=0'
     r = subprocess.run([str(binary), '-c', str(config_path), *args], capture_output=True,
                        text=True, errors='replace', timeout=timeout, env=e, input=input,
                        stdin=None if input is not None else subprocess.DEVNULL)

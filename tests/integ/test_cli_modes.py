@@ -222,6 +222,7 @@ def read_profiles(d):
     return files, out
 
 
+@pytest.mark.threads
 def test_profile_mode(dovecot, oimap, mailgen):
     seed(dovecot, mailgen, n=3)
     oimap.write_config(remote_opts={'maxconnections': 2})

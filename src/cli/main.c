@@ -16,13 +16,13 @@
 #include "cli/repo_setup.h"
 #include "config/config_model.h"
 #include "config/config_py.h"
+#include "status/sqlite_dl.h"
 #include "ui/ui.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +33,11 @@
 
 static void print_full_version(void)
 {
+    struct err e = ERR_INIT;
+    const char *sqlite = sqlite_dl_load(&e) ? sqlite3_libversion() : "not loadable";
+    err_clear(&e);
     printf("offlineimap v%s (C implementation %s), %s, SQLite %s\n", CLI_COMPAT_VERSION,
-           OIMAP_C_VERSION, OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion());
+           OIMAP_C_VERSION, OpenSSL_version(OPENSSL_VERSION), sqlite);
 }
 
 static void print_problems(const struct config_problems *p, enum config_severity min)

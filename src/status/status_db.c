@@ -201,6 +201,8 @@ bool status_db_open(const char *path, struct status_db **db_r, struct err *e)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     *db_r = NULL;
+    if (!sqlite_dl_load(e))
+        return false;
     pthread_once(&once, sqlite_setup);
     if (!sqlite3_threadsafe()) {
         err_set(e, ERR_CRITICAL, ERRK_GENERIC,
@@ -458,6 +460,11 @@ bool status_db_purge(const char *path, struct err *e)
 
 bool status_db_has_messages(const char *path)
 {
+    struct err le = ERR_INIT;
+    if (!sqlite_dl_load(&le)) {
+        err_clear(&le);
+        return true; /* cannot tell: counted, as for any error */
+    }
     sqlite3 *h = NULL;
     /* Read-write, not created: a hot journal left by a killed run is rolled back first. */
     if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {

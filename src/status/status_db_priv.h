@@ -6,7 +6,7 @@
 
 #include "status/status_db.h"
 
-#include <sqlite3.h>
+#include "status/sqlite_dl.h"
 
 enum sdb_stmt_id {
     SDB_ST_BEGIN,

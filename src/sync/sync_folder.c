@@ -90,12 +90,14 @@ static size_t pend_push(struct run *r, uint32_t uid, uint32_t key, flagset_t fla
  * present on both sides with its UID, and only records it; uploads have
  * their committed intents).
  */
-static bool checkpoint_ex(struct run *r, bool commit, struct err *e)
+static bool checkpoint_ex(struct run *r, bool commit, bool dst_only, struct err *e)
 {
     if (r->j->dry_run)
         return true;
     const struct store_ops *lo = r->j->local->ops, *ro = r->j->remote->ops;
-    if (!ro->flush(r->rf, e) || !lo->flush(r->lf, e))
+    bool flushed = dst_only ? (r->upload ? ro->flush(r->rf, e) : lo->flush(r->lf, e))
+                            : ro->flush(r->rf, e) && lo->flush(r->lf, e);
+    if (!flushed)
         return false;
     if (err_isset(&r->err)) {
         err_set(e, r->err.scope, r->err.kind, "%s", r->err.msg);
@@ -116,12 +118,12 @@ static bool checkpoint_ex(struct run *r, bool commit, struct err *e)
 
 static bool checkpoint(struct run *r, struct err *e)
 {
-    return checkpoint_ex(r, true, e);
+    return checkpoint_ex(r, true, false, e);
 }
 
 static bool flush_point(struct run *r, struct err *e)
 {
-    return checkpoint_ex(r, false, e);
+    return checkpoint_ex(r, false, false, e);
 }
 
 static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const char *dst_folder)
@@ -326,9 +328,14 @@ static bool sink_end(void *ctx, const struct store_msg *meta, struct err *e)
             note_err(r, e);
         return false;
     }
+    /*
+     * Inside the source's stream (a download's UID FETCH is still being
+     * read): only the store written to may be flushed; waiting on the source
+     * here would read its connection from within its own reader.
+     */
     if (++r->since_commit >= COMMIT_EVERY) {
         struct err ce = ERR_INIT;
-        if (!checkpoint(r, &ce))
+        if (!checkpoint_ex(r, true, true, &ce))
             note_err(r, &ce);
         err_clear(&ce);
     }

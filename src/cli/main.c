@@ -9,6 +9,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli/account.h"
+#include "cli/check_config.h"
 #include "cli/cli_opts.h"
 #include "cli/info.h"
 #include "cli/mbnames.h"
@@ -229,17 +230,28 @@ int main(int argc, char **argv)
         .set = (const char *const *)opts.overrides.v,
         .nset = opts.overrides.n,
         .accounts = opts.accounts,
+        .keep_on_error = opts.check_config,
     };
     struct config *cfg = NULL;
     struct config_problems problems = CONFIG_PROBLEMS_INIT;
     bool loaded = config_load(path, &ov, &cfg, &problems);
+    if (opts.check_config) {
+        if (cfg)
+            check_config_more(cfg, &problems);
+        config_problems_sort(&problems);
+    }
     print_problems(&problems, opts.check_config ? CONFIG_INFO : CONFIG_WARNING);
     size_t nerr = config_problems_count(&problems, CONFIG_ERROR);
     config_problems_free(&problems);
     free(path);
     if (!loaded || opts.check_config) {
-        if (opts.check_config && loaded)
-            printf("Configuration OK.\n");
+        if (opts.check_config) {
+            if (nerr)
+                printf("%zu error%s in the configuration.\n", nerr, nerr == 1 ? "" : "s");
+            else
+                printf("Configuration OK.\n");
+        }
+        py_stop();
         config_free(&cfg);
         cli_opts_release(&opts);
         return loaded && nerr == 0 ? 0 : 1;

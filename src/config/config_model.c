@@ -269,8 +269,8 @@ static bool *used_repositories(const struct config *cfg)
     return used;
 }
 
-bool config_build(struct ini *ini, const char *accounts_override, struct config **cfg_r,
-                  struct config_problems *probs)
+static bool build(struct ini *ini, const char *accounts_override, bool keep_on_error,
+                  struct config **cfg_r, struct config_problems *probs)
 {
     struct config *cfg = xcalloc(1, sizeof(*cfg));
     cfg->ini = ini;
@@ -305,12 +305,19 @@ bool config_build(struct ini *ini, const char *accounts_override, struct config 
     config_check_names(cfg, probs);
 
     if (config_problems_count(probs, CONFIG_ERROR) > errors_before) {
-        config_free(&cfg);
-        *cfg_r = NULL;
+        if (!keep_on_error)
+            config_free(&cfg);
+        *cfg_r = cfg;
         return false;
     }
     *cfg_r = cfg;
     return true;
+}
+
+bool config_build(struct ini *ini, const char *accounts_override, struct config **cfg_r,
+                  struct config_problems *probs)
+{
+    return build(ini, accounts_override, false, cfg_r, probs);
 }
 
 bool config_load(const char *path, const struct config_overrides *ov, struct config **cfg_r,
@@ -356,7 +363,7 @@ bool config_load(const char *path, const struct config_overrides *ov, struct con
         }
     }
     free(file);
-    return config_build(ini, ov ? ov->accounts : NULL, cfg_r, probs);
+    return build(ini, ov ? ov->accounts : NULL, ov && ov->keep_on_error, cfg_r, probs);
 fail:
     ini_free(&ini);
     free(file);

@@ -53,6 +53,13 @@ struct config_problems {
 
 void config_problems_free(struct config_problems *p);
 size_t config_problems_count(const struct config_problems *p, enum config_severity severity);
+/* Add a problem (msg formatted; a complete sentence starting with the file and line). */
+__attribute__((format(printf, 4, 5))) void config_problems_add(struct config_problems *p,
+                                                               enum config_severity severity,
+                                                               unsigned line, const char *fmt,
+                                                               ...);
+/* Sort by line, stably; problems without a line (0) first.  For listing them. */
+void config_problems_sort(struct config_problems *p);
 
 /* A Python expression, after %-interpolation, for the evaluating module. */
 struct config_expr {
@@ -261,6 +268,11 @@ struct config_overrides {
     const char *const *set; /* -k "[section:]option=value", applied in order */
     size_t nset;
     const char *accounts; /* -a "acc1,acc2", or NULL for [general] accounts */
+    /*
+     * --check-config: keep the model even when there are errors (config_load
+     * still returns false), so that more checks can run on what was read.
+     */
+    bool keep_on_error;
 };
 
 /*
@@ -273,7 +285,9 @@ char *config_default_path(void);
 /*
  * Read path (NULL: config_default_path(); "~" is expanded as for -c), apply
  * the overrides and build the model.  Every problem goes to problems; true
- * and *cfg_r set if none is an error, else false and *cfg_r NULL.
+ * and *cfg_r set if none is an error, else false and *cfg_r NULL (or, with
+ * ov->keep_on_error, the model as far as it could be read, when the file
+ * itself was read).
  */
 bool config_load(const char *path, const struct config_overrides *ov, struct config **cfg_r,
                  struct config_problems *problems);

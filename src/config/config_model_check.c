@@ -307,10 +307,23 @@ static void warn_option(const struct config *cfg, struct config_problems *probs,
         case KIND_OTHER:
             break; /* the whole section was reported instead */
         }
+        /* Nothing close here: a near-miss of another section's option ("remoteusr"). */
+        struct suggest other = {NULL, 0};
+        if (!s.best && kind != KIND_OTHER) {
+            const char *const *lists[] = {general_opts, mbnames_opts, account_opts,
+                                          repo_opts,    maildir_opts, imap_opts};
+            for (size_t k = 0; k < 6; k++)
+                consider_list(&other, opt->name, lists[k]);
+        }
         if (s.best)
             problem_add(probs, CONFIG_WARNING, opt->line,
                         "%s: [%s] %s: unknown option, ignored (did you mean %s?).", where,
                         sect->name, opt->name, s.best);
+        else if (other.best && home_of_option(other.best))
+            problem_add(probs, CONFIG_WARNING, opt->line,
+                        "%s: [%s] %s: unknown option, ignored (did you mean %s? It belongs in a "
+                        "%s section).",
+                        where, sect->name, opt->name, other.best, home_of_option(other.best));
         else
             problem_add(probs, CONFIG_WARNING, opt->line, "%s: [%s] %s: unknown option, ignored.",
                         where, sect->name, opt->name);

@@ -29,6 +29,31 @@ void problem_add(struct config_problems *p, enum config_severity severity, unsig
     p->v[p->n++] = (struct config_problem){severity, line, msg};
 }
 
+void config_problems_add(struct config_problems *p, enum config_severity severity, unsigned line,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    problem_add(p, severity, line, "%s", msg);
+    free(msg);
+}
+
+void config_problems_sort(struct config_problems *p)
+{
+    /* Insertion sort: stable, and the lists are short. */
+    for (size_t i = 1; i < p->n; i++) {
+        struct config_problem x = p->v[i];
+        size_t j = i;
+        while (j > 0 && p->v[j - 1].line > x.line) {
+            p->v[j] = p->v[j - 1];
+            j--;
+        }
+        p->v[j] = x;
+    }
+}
+
 static void rd_add(struct rd *r, enum config_severity severity, unsigned line, const char *msg)
 {
     if (severity == CONFIG_ERROR && r->unused_note) {

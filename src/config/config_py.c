@@ -39,7 +39,7 @@ static const char *const helper_names[PYB_NFN] = {
     [PYB_FORMAT_EXC] = "format_exc",           [PYB_FORMAT_SYNTAX] = "format_syntax",
     [PYB_REMEMBER_SOURCE] = "remember_source", [PYB_READ_PYTHONFILE] = "read_pythonfile",
     [PYB_RUN_PYTHONFILE] = "run_pythonfile",   [PYB_SORT_NAMES] = "sort_names",
-    [PYB_SORT_ITEMS] = "sort_items",
+    [PYB_SORT_ITEMS] = "sort_items",           [PYB_CHECK_EXPR] = "check_expr",
 };
 
 /* ---- starting and stopping ---------------------------------------------- */

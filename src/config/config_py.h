@@ -111,4 +111,22 @@ bool py_sort_mbnames(struct py_expr *x, struct strvec *accounts, struct strvec *
 bool py_format_item(const char *peritem, const char *account, const char *folder,
                     const char *localfolders, char **out_r, struct err *e);
 
+/*
+ * --check-config: what an expression would do wrong, found without running
+ * user code where possible.  Every global name it reads must be defined (by
+ * the pythonfile, re where injected, or Python); for the PY_CHECK_FN* kinds
+ * the expression is evaluated (a lambda or a function name: nothing of the
+ * user's runs but what builds the function) and must give a function that
+ * accepts that many arguments.  False with e ("<where>: <what is wrong>")
+ * when something is wrong.
+ */
+enum py_check {
+    PY_CHECK_NAMES,   /* only the names: the expression is not evaluated (passwords) */
+    PY_CHECK_FN0,     /* newmail_hook */
+    PY_CHECK_FN1,     /* nametrans, folderfilter, copy_ignore_eval, mbnames sort_keyfunc */
+    PY_CHECK_FN2,     /* mbnames folderfilter */
+    PY_CHECK_FN_SORT, /* foldersort: one argument or two */
+};
+bool py_expr_check(struct py_expr *x, enum py_check how, struct err *e);
+
 #endif

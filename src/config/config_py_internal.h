@@ -29,6 +29,7 @@ enum pyb_fn {
     PYB_RUN_PYTHONFILE,  /* (path, code) -> namespace dict */
     PYB_SORT_NAMES,      /* (f, names) -> order (list of indices) */
     PYB_SORT_ITEMS,      /* (f, accounts, folders, roots) -> order */
+    PYB_CHECK_EXPR,      /* (code, globals, nargs) -> None or what is wrong */
     PYB_NFN,
 };
 

@@ -296,6 +296,11 @@ bool py_sort_mbnames(struct py_expr *x, struct strvec *accounts, struct strvec *
     return get()->sort_mbnames(x, accounts, folders, localfolders, e);
 }
 
+bool py_expr_check(struct py_expr *x, enum py_check how, struct err *e)
+{
+    return get()->expr_check(x, how, e);
+}
+
 bool py_format_item(const char *peritem, const char *account, const char *folder,
                     const char *localfolders, char **out_r, struct err *e)
 {

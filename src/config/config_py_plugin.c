@@ -37,6 +37,7 @@ static struct config_py_plugin plugin = {
     .sort_names = py_sort_names,
     .sort_mbnames = py_sort_mbnames,
     .format_item = py_format_item,
+    .expr_check = py_expr_check,
 };
 
 /* Called once, by the loader, before any other function of the module. */

@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 /* Bump when the table or the meaning of a function in it changes. */
-#define CONFIG_PY_PLUGIN_ABI 1
+#define CONFIG_PY_PLUGIN_ABI 2
 #define CONFIG_PY_PLUGIN_ENTRY "offlineimap_python_plugin_1"
 #define CONFIG_PY_PLUGIN_VERSION "OFFLINEIMAP_PYTHON_1"
 /* The module's file name, in the build directory and in the install directory. */
@@ -72,6 +72,7 @@ struct config_py_plugin {
                          struct strvec *localfolders, struct err *e);
     bool (*format_item)(const char *peritem, const char *account, const char *folder,
                         const char *localfolders, char **out_r, struct err *e);
+    bool (*expr_check)(struct py_expr *x, enum py_check how, struct err *e);
 };
 
 /* The module's entry point (CONFIG_PY_PLUGIN_ENTRY): the table, never NULL. */

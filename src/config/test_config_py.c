@@ -725,6 +725,7 @@ int main(void)
     test_py_syntax_errors();
     test_py_runtime_errors();
     test_py_no_leaks();
+    test_py_check();
     test_threads();
     test_stop();
     free(tpy_pythonfile_path);

@@ -50,5 +50,6 @@ char *tpy_one_line(char *s);
 void test_py_syntax_errors(void);
 void test_py_runtime_errors(void);
 void test_py_no_leaks(void);
+void test_py_check(void);
 
 #endif

@@ -243,3 +243,62 @@ void test_py_no_leaks(void)
                      (long long)n[1], (long long)n[2]);
     test_end();
 }
+
+/* ---- py_expr_check (--check-config) ---------------------------------------- */
+
+void test_py_check(void)
+{
+    static const struct {
+        const char *option, *text;
+        enum py_check how;
+        const char *want; /* NULL: fine */
+    } cases[] = {
+        {"nametrans", "lambda f: re.sub('^INBOX$', 'inbox', f)", PY_CHECK_FN1, NULL},
+        {"nametrans", "lambda f: {'a': 'b'}.get(f, f)", PY_CHECK_FN1, NULL},
+        {"nametrans", "lambda f, *rest: f", PY_CHECK_FN1, NULL},
+        {"nametrans", "str.lower", PY_CHECK_FN1, NULL},
+        {"nametrans", "lambda f: nosuch(f)", PY_CHECK_FN1,
+         "rc line 15: [Repository R] nametrans: it uses 'nosuch', defined neither in the "
+         "pythonfile nor by Python (NameError when it runs)."},
+        {"nametrans", "lambda f: [x for x in f if y]", PY_CHECK_FN1, "it uses 'y'"},
+        {"nametrans", "lambda f: (lambda g: g + zz)(f)", PY_CHECK_FN1, "it uses 'zz'"},
+        {"nametrans", "lambda a, b: a", PY_CHECK_FN1,
+         "nametrans: the function takes (a, b), but offlineimap calls it with 1 argument."},
+        {"nametrans", "'INBOX'", PY_CHECK_FN1,
+         "nametrans: the expression gives 'INBOX' (str), not a function."},
+        {"foldersort", "lambda x, y: (x > y) - (x < y)", PY_CHECK_FN_SORT, NULL},
+        {"foldersort", "lambda x: x.lower()", PY_CHECK_FN_SORT, NULL},
+        {"foldersort", "lambda: 0", PY_CHECK_FN_SORT,
+         "foldersort: the function takes no arguments, but offlineimap calls it with 1 or 2 "
+         "arguments."},
+        {"newmail_hook", "lambda: None", PY_CHECK_FN0, NULL},
+        {"newmail_hook", "lambda f: None", PY_CHECK_FN0, "calls it with 0 arguments."},
+        {"copy_ignore_eval", "lambda folder: [1, 2]", PY_CHECK_FN1, NULL},
+        /* Names only: nothing runs, so a raising call is fine if its names exist. */
+        {"remotepasseval", "open('/nonexistent/secret').read()", PY_CHECK_NAMES, NULL},
+        {"remotepasseval", "no_such_helper('work')", PY_CHECK_NAMES, "it uses 'no_such_helper'"},
+        /* re only where offlineimap injects it. */
+        {"remotepasseval", "re.sub('x', '', 'y')", PY_CHECK_NAMES, "it uses 're'"},
+        {"remotepasseval", "(w := 'x') + w", PY_CHECK_NAMES, NULL},
+        {"folderincludes", "['a'] + [b]", PY_CHECK_NAMES, "it uses 'b'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *name = xasprintf("py_expr_check %s = %s", cases[i].option, cases[i].text);
+        test_begin(name);
+        struct config *cfg = NULL;
+        struct py_expr *x = tpy_expr_for(cases[i].option, cases[i].text, &cfg);
+        struct err e = ERR_INIT;
+        bool ok = x && py_expr_check(x, cases[i].how, &e);
+        if (cases[i].want) {
+            test_assert(!ok);
+            test_assert_contains(e.msg, cases[i].want);
+        } else {
+            test_assert(ok);
+        }
+        err_clear(&e);
+        py_expr_free(&x);
+        config_free(&cfg);
+        free(name);
+        test_end();
+    }
+}

@@ -298,7 +298,7 @@ void test_py_check(void)
         err_clear(&e);
         py_expr_free(&x);
         config_free(&cfg);
-        free(name);
         test_end();
+        free(name);
     }
 }

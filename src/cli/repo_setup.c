@@ -1,5 +1,7 @@
 #include "cli/repo_setup.h"
 
+#include "cli/cred.h"
+
 #include "base/buf.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
@@ -16,81 +18,6 @@
 /* Default socket timeout when socktimeout is 0: never hang for ever. */
 #define DEFAULT_TIMEOUT_MS (120 * 1000)
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
-static bool read_passfile(const char *path, char **pw_r, struct err *e)
-{
-    char *p = fs_expand_path(path);
-    struct buf b;
-    buf_init(&b, 64 * 1024);
-    bool ok = fs_read_file(p, 64 * 1024, &b, e);
-    free(p);
-    if (!ok) {
-        buf_release(&b);
-        err_prefix(e, "remotepassfile: ");
-        e->scope = ERR_REPO;
-        return false;
-    }
-    /* The first line, stripped, as offlineimap reads it. */
-    size_t n = strcspn(b.data, "\n");
-    b.data[n] = '\0';
-    char *pw = str_trim(xstrdup(b.data));
-    memset(b.data, 0, b.len);
-    buf_release(&b);
-    *pw_r = pw;
-    return true;
-}
-
-static bool get_password(void *ctx, bool retry, char **pw_r, struct err *e)
-{
-    struct password_src *ps = ctx;
-    const struct config_repository *r = ps->repo;
-    if (ps->passeval) {
-        if (retry)
-            return false;
-        if (!py_eval_str(ps->passeval, pw_r, e)) {
-            e->scope = ERR_REPO;
-            return false;
-        }
-        return true;
-    }
-    if (r->remotepass) {
-        if (retry)
-            return false;
-        *pw_r = xstrdup(r->remotepass);
-        return true;
-    }
-    if (r->remotepassfile) {
-        if (retry)
-            return false;
-        return read_passfile(r->remotepassfile, pw_r, e);
-    }
-    pthread_mutex_lock(&ps->lock);
-    bool ok = true;
-    if (!ps->cached || retry) {
-        char *pw = NULL;
-        ok = ui_get_password(ps->ui, ps->account, r->remotehost,
-                             r->remoteuser ? r->remoteuser : "", retry ? "login failed" : NULL,
-                             &pw, e);
-        if (ok) {
-            wipe_free(ps->cached);
-            ps->cached = pw;
-        }
-    }
-    if (ok)
-        *pw_r = xstrdup(ps->cached);
-    pthread_mutex_unlock(&ps->lock);
-    if (!ok)
-        e->scope = ERR_REPO;
-    return ok;
-}
-
 static char *join_mechs(const struct strvec *sv)
 {
     if (sv->n == 0)
@@ -104,8 +31,7 @@ static char *join_mechs(const struct strvec *sv)
 
 /* A Python-expression option's value as a string (remotehosteval, remoteusereval). */
 static bool eval_str(const struct repo_setup_opts *o, const struct config_repository *r,
-                     const struct config_expr *x, const char *option, char **out_r,
-                     struct err *e)
+                     const struct config_expr *x, const char *option, char **out_r, struct err *e)
 {
     struct py_expr *px = py_expr_new(x, o->cfg->path, r->section, option, false, e);
     bool ok = px && py_eval_str(px, out_r, e);
@@ -115,16 +41,24 @@ static bool eval_str(const struct repo_setup_opts *o, const struct config_reposi
     return ok;
 }
 
+static enum conn_proxy_type proxy_type(const char *t)
+{
+    return !t                     ? CONN_PROXY_NONE
+           : !strcmp(t, "SOCKS5") ? CONN_PROXY_SOCKS5
+           : !strcmp(t, "SOCKS4") ? CONN_PROXY_SOCKS4
+                                  : CONN_PROXY_HTTP;
+}
+
 static struct store *make_imap(const struct repo_setup_opts *o, const struct config_repository *r,
-                               const struct config_repository *local, struct password_src *pw,
-                               const char *host, int port, const char *user)
+                               const struct config_repository *local, struct cred *cred,
+                               const char *host, int port)
 {
     const struct config_general *g = &o->cfg->general;
     struct store_imap_opts io = {0};
     io.repo_name = r->name;
     io.conn.host = host;
     io.conn.port = port;
-    io.conn.family = r->ipv6 == CONFIG_YES   ? CONN_FAMILY_IPV6
+    io.conn.family = r->ipv6 == CONFIG_YES  ? CONN_FAMILY_IPV6
                      : r->ipv6 == CONFIG_NO ? CONN_FAMILY_IPV4
                                             : CONN_FAMILY_ANY;
     io.conn.preauth_tunnel = r->preauthtunnel;
@@ -141,14 +75,18 @@ static struct store *make_imap(const struct repo_setup_opts *o, const struct con
     /* A pinned fingerprint without a CA file trusts the pin alone, as offlineimap. */
     io.conn.tls.no_verify = r->cert_fingerprint && !r->sslcacertfile;
     io.conn.timeout_ms = g->socktimeout > 0 ? g->socktimeout * 1000 : DEFAULT_TIMEOUT_MS;
-    io.conn.user = user;
+    io.conn.proxy.type = proxy_type(o->account->proxy.type);
+    io.conn.proxy.host = o->account->proxy.host;
+    io.conn.proxy.port = o->account->proxy.port;
+    io.conn.allow_plaintext_auth = r->allow_plaintext_auth;
+    io.conn.user = cred_user(cred);
     io.conn.identity = r->remote_identity;
     char *mechs = join_mechs(&r->auth_mechanisms);
     io.conn.auth_mechanisms = mechs;
-    io.conn.password = get_password;
-    io.conn.password_ctx = pw;
+    io.conn.auth = cred_provider(cred);
     io.conn.compress = r->usecompression;
-    io.max_connections = o->single_thread ? 1 : (unsigned)(r->maxconnections > 0 ? r->maxconnections : 1);
+    io.max_connections =
+        o->single_thread ? 1 : (unsigned)(r->maxconnections > 0 ? r->maxconnections : 1);
     /* offlineimap's default reference is the two characters "" (the empty name). */
     io.reference = r->reference && strcmp(r->reference, "\"\"") != 0 ? r->reference : "";
     io.subscribed_only = r->subscribedonly;
@@ -176,35 +114,27 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         err_set(e, ERR_REPO, ERRK_CONFIG,
                 "account %s: only a Maildir local repository with an IMAP remote repository is "
                 "supported so far (got %s and %s)",
-                acc->name, config_repo_type_name(local->type),
-                config_repo_type_name(remote->type));
+                acc->name, config_repo_type_name(local->type), config_repo_type_name(remote->type));
         return false;
     }
-    struct password_src *pw = xcalloc(1, sizeof(*pw));
-    pw->repo = remote;
-    pw->account = acc->name;
-    pw->ui = o->ui;
-    pthread_mutex_init(&pw->lock, NULL);
-    rs->pw = pw;
-    if (remote->remotepasseval.text) {
-        pw->passeval = py_expr_new(&remote->remotepasseval, o->cfg->path, remote->section,
-                                   "remotepasseval", false, e);
-        if (!pw->passeval) {
-            e->scope = ERR_REPO;
-            repo_stores_release(rs);
-            return false;
-        }
-    }
     /* Host, port and user: the *eval options win over the plain ones, as in offlineimap. */
-    char *host = NULL, *user = NULL;
+    char *host = NULL;
     int port = remote->remoteport;
     if (remote->remotehosteval.text &&
         !eval_str(o, remote, &remote->remotehosteval, "remotehosteval", &host, e)) {
         repo_stores_release(rs);
         return false;
     }
-    if (remote->remoteusereval.text &&
-        !eval_str(o, remote, &remote->remoteusereval, "remoteusereval", &user, e)) {
+    const struct config_general *g = &o->cfg->general;
+    struct cred_opts co = {
+        .cfg = o->cfg,
+        .account = acc,
+        .repo = remote,
+        .ui = o->ui,
+        .host = host ? host : remote->remotehost,
+        .timeout_ms = g->socktimeout > 0 ? g->socktimeout * 1000 : DEFAULT_TIMEOUT_MS,
+    };
+    if (!cred_new(&co, &rs->cred, e)) {
         free(host);
         repo_stores_release(rs);
         return false;
@@ -223,7 +153,6 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         if (!ok) {
             e->scope = ERR_REPO;
             free(host);
-            free(user);
             repo_stores_release(rs);
             return false;
         }
@@ -235,7 +164,6 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
                                         "copy_ignore_eval", false, e))) {
         e->scope = ERR_REPO;
         free(host);
-        free(user);
         repo_stores_release(rs);
         return false;
     }
@@ -244,13 +172,11 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
                                          "newmail_hook", false, e))) {
         e->scope = ERR_REPO;
         free(host);
-        free(user);
         repo_stores_release(rs);
         return false;
     }
     if (!foldermap_init(&rs->fmap, o->cfg, acc, o->only_folders, e)) {
         free(host);
-        free(user);
         repo_stores_release(rs);
         return false;
     }
@@ -272,10 +198,8 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     a->name = acc->name;
     a->metadata = o->cfg->general.metadata;
     a->local = store_maildir_new(&mo);
-    a->remote = make_imap(o, remote, local, pw, host ? host : remote->remotehost, port,
-                          user ? user : remote->remoteuser);
+    a->remote = make_imap(o, remote, local, rs->cred, host ? host : remote->remotehost, port);
     free(host);
-    free(user);
     a->fmap = &rs->fmap;
     a->local_sep = mo.sep;
     a->local_root = local->localfolders;
@@ -319,11 +243,6 @@ void repo_stores_release(struct repo_stores *rs)
         foldermap_release(&rs->fmap);
     py_expr_free(&rs->account.copy_ignore);
     py_expr_free(&rs->account.newmail_hook);
-    if (rs->pw) {
-        py_expr_free(&rs->pw->passeval);
-        wipe_free(rs->pw->cached);
-        pthread_mutex_destroy(&rs->pw->lock);
-        free(rs->pw);
-    }
+    cred_free(&rs->cred);
     memset(rs, 0, sizeof(*rs));
 }

@@ -3,9 +3,8 @@
  *
  * Builds the IMAP store (connection options, TLS options, credentials) and
  * the Maildir store from the account's repositories, and fills the account
- * settings the runner needs.  Credentials come in offlineimap's order:
- * remotepass, remotepassfile, then a prompt through the UI; a password that
- * worked is kept for the account's other connections.
+ * settings the runner needs.  Credentials (user, password, OAuth2 token) come
+ * from cred.h, in offlineimap's order.
  */
 #ifndef CLI_REPO_SETUP_H
 #define CLI_REPO_SETUP_H
@@ -26,24 +25,15 @@ struct repo_setup_opts {
     struct ui *ui;
     bool single_thread;
     bool dry_run;
-    bool quick; /* -q */
+    bool quick;                        /* -q */
     const struct strvec *only_folders; /* -f */
 };
 
-/* Where the IMAP store gets its password; shared by its connections. */
-struct password_src {
-    const struct config_repository *repo;
-    struct py_expr *passeval; /* remotepasseval, or NULL */
-    const char *account;
-    struct ui *ui;
-    pthread_mutex_t lock;
-    char *cached;   /* a password that worked, or the last one given */
-    bool prompted;  /* the cached one came from the user */
-};
+struct cred;
 
 struct repo_stores {
     struct account_cfg account;
-    struct password_src *pw;
+    struct cred *cred; /* the IMAP repository's credentials */
     struct foldermap fmap;
     bool fmap_ready;
 };

@@ -222,6 +222,8 @@ struct config_repository {
     struct config_expr remotepasseval;
     char *remotepassfile;          /* ~ expanded */
     struct strvec auth_mechanisms; /* GSSAPI, XOAUTH2, CRAM-MD5, PLAIN, LOGIN */
+    /* Ours: send passwords and tokens over an unencrypted network connection. */
+    bool allow_plaintext_auth;
     /* Here the plain options take precedence over the *_eval ones. */
     char *oauth2_client_id, *oauth2_client_secret;
     char *oauth2_refresh_token, *oauth2_access_token;

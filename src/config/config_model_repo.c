@@ -15,8 +15,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* offlineimap's five (its default order), then ours: SCRAM and OAUTHBEARER. */
 static const char *const auth_mechs_supported[] = {"GSSAPI", "XOAUTH2", "CRAM-MD5", "PLAIN",
-                                                   "LOGIN"};
+                                                   "LOGIN", "SCRAM-SHA-1", "SCRAM-SHA-256",
+                                                   "OAUTHBEARER"};
+#define N_AUTH_MECHS (sizeof(auth_mechs_supported) / sizeof(auth_mechs_supported[0]))
 
 const char *config_repo_type_name(enum config_repo_type type)
 {
@@ -230,12 +233,13 @@ static void read_auth_mechanisms(struct rd *r, struct config_repository *repo)
         char *item = xstrndup(p, n);
         strvec_push_owned(&repo->auth_mechanisms, item);
         bool known = false;
-        for (size_t i = 0; i < 5; i++)
+        for (size_t i = 0; i < N_AUTH_MECHS; i++)
             known = known || strcmp(item, auth_mechs_supported[i]) == 0;
         if (!known)
             rd_option_problem(r, CONFIG_ERROR, rd_opt(r, "auth_mechanisms"),
                               "unknown authentication mechanism \"%s\" (known: GSSAPI, XOAUTH2, "
-                              "CRAM-MD5, PLAIN, LOGIN; names are case-sensitive).",
+                              "CRAM-MD5, PLAIN, LOGIN, SCRAM-SHA-1, SCRAM-SHA-256, "
+                              "OAUTHBEARER; names are case-sensitive).",
                               item);
         if (!p[n])
             break;
@@ -281,6 +285,7 @@ static void read_imap(struct rd *r, struct config_repository *repo)
     read_tls(r, repo);
     repo->reference = rd_str(r, "reference", "\"\"");
     repo->usecompression = rd_bool(r, "usecompression", false);
+    repo->allow_plaintext_auth = rd_bool(r, "allow_plaintext_auth", false);
 
     repo->remoteuser = rd_str(r, "remoteuser", NULL);
     repo->remoteusereval = rd_expr(r, "remoteusereval");

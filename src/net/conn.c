@@ -354,6 +354,15 @@ bool conn_write(struct conn *c, const void *data, size_t len, struct err *e)
     return true;
 }
 
+enum conn_channel conn_channel(const struct conn *c)
+{
+    if (c->tls_on)
+        return CONN_CHANNEL_TLS;
+    if (c->child)
+        return CONN_CHANNEL_TUNNEL;
+    return c->loopback ? CONN_CHANNEL_LOOPBACK : CONN_CHANNEL_CLEAR;
+}
+
 const char *conn_desc(const struct conn *c)
 {
     return c->desc;

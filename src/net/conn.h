@@ -69,6 +69,32 @@ bool conn_open_tcp(const char *host, int port, enum conn_family family, int time
  * for it to exit before SIGTERM and, at last, SIGKILL.
  */
 bool conn_open_tunnel(const char *cmd, int timeout_ms, struct conn **conn_r, struct err *e);
+
+enum conn_proxy_type {
+    CONN_PROXY_NONE = 0,
+    CONN_PROXY_SOCKS5,
+    CONN_PROXY_SOCKS4, /* SOCKS4a when the server is given by name */
+    CONN_PROXY_HTTP,   /* HTTP CONNECT */
+};
+
+/* A proxy between us and the server (offlineimap's proxy = TYPE:host:port). */
+struct conn_proxy {
+    enum conn_proxy_type type;
+    const char *host;
+    int port;
+};
+
+/*
+ * Connect to the proxy (TCP, as conn_open_tcp) and have it open a tunnel to
+ * host:port (the proxy resolves the name; family is not enforced beyond the
+ * proxy).  The connection is then the server's: conn_desc() names the server
+ * and the proxy ("imap.example.org:993 via SOCKS5 proxy 127.0.0.1:1080").
+ * Errors say whether the proxy could not be reached or refused the tunnel,
+ * with its reason.
+ */
+bool conn_open_proxied(const struct conn_proxy *px, const char *host, int port, int timeout_ms,
+                       struct conn **conn_r, struct err *e);
+
 /* Wrap an already connected descriptor (tests, proxies). Takes ownership; desc is copied. */
 struct conn *conn_from_fd(int fd, const char *desc, int timeout_ms);
 
@@ -144,6 +170,22 @@ size_t conn_write_pending(const struct conn *c);
 typedef bool conn_read_hook_fn(void *ctx, struct err *e);
 /* Called during flushes when input is available; returning false aborts the flush. */
 void conn_set_read_hook(struct conn *c, conn_read_hook_fn *fn, void *ctx);
+
+/*
+ * Who can read what we send, for deciding whether a password may go out:
+ * TLS (encrypted to a verified server), a tunnel command (the user chose the
+ * transport, e.g. ssh), loopback (the server is on this machine: the peer
+ * address is 127.0.0.0/8 or ::1, and with a proxy the proxy is local and the
+ * server given as a loopback address or "localhost"), or clear text over a
+ * network.
+ */
+enum conn_channel {
+    CONN_CHANNEL_CLEAR = 0,
+    CONN_CHANNEL_LOOPBACK,
+    CONN_CHANNEL_TUNNEL,
+    CONN_CHANNEL_TLS,
+};
+enum conn_channel conn_channel(const struct conn *c);
 
 /* "imap.example.org:993" ("[::1]:993", "tunnel 'cmd'"), for messages. */
 const char *conn_desc(const struct conn *c);

@@ -61,6 +61,7 @@ struct conn {
     char *desc;     /* "host:port" or "tunnel 'cmd'" */
     char *host;     /* NULL for tunnels and wrapped descriptors */
     int port;
+    bool loopback;     /* the peer (and, through a proxy, the server) is this machine */
     pid_t child;       /* the tunnel command, or 0 */
     bool child_exited; /* child has been reaped; child_status is valid */
     int child_status;
@@ -111,6 +112,9 @@ void conn_socket_reap_child(struct conn *c);
 /* conn_socket.c: if the tunnel command has exited, a description of how ("exited with status 1").
  */
 bool conn_socket_child_status(struct conn *c, char *out, size_t size);
+
+/* conn_socket.c: "localhost" or a loopback address literal. */
+bool conn_host_is_loopback(const char *host);
 
 /* Push f on top of the stack. */
 void conn_push_filter(struct conn *c, struct conn_filter *f);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -331,6 +332,42 @@ static int connect_any(struct addrinfo **addrs, size_t naddrs, int timeout_ms, i
     return fd;
 }
 
+static bool addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return false;
+}
+
+static bool peer_is_loopback(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+           addr_is_loopback((const struct sockaddr *)&ss);
+}
+
+bool conn_host_is_loopback(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET, host, &in.sin_addr) == 1)
+        return addr_is_loopback((const struct sockaddr *)&in);
+    if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1)
+        return addr_is_loopback((const struct sockaddr *)&in6);
+    return false;
+}
+
 bool conn_open_tcp(const char *host, int port, enum conn_family family, int timeout_ms,
                    struct conn **conn_r, struct err *e)
 {
@@ -402,6 +439,7 @@ bool conn_open_tcp(const char *host, int port, enum conn_family family, int time
 
     struct conn *c = conn_new(fd, desc, timeout_ms);
     c->is_socket = true;
+    c->loopback = peer_is_loopback(fd);
     c->host = xstrdup(host);
     c->port = port;
     *conn_r = c;

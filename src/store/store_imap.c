@@ -496,6 +496,7 @@ struct store *store_imap_new(const struct store_imap_opts *o)
     st->o.repo_name = st->base.name;
     st->o.reference = own(st, o->reference);
     st->o.conn.host = own(st, o->conn.host);
+    st->o.conn.proxy.host = own(st, o->conn.proxy.host);
     st->o.conn.preauth_tunnel = own(st, o->conn.preauth_tunnel);
     st->o.conn.transport_tunnel = own(st, o->conn.transport_tunnel);
     st->o.conn.user = own(st, o->conn.user);

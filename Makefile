@@ -5,8 +5,10 @@
 
 PACKAGES = gcc make time meson ninja-build pkg-config libssl-dev openssl libsqlite3-dev \
            sqlite3 zlib1g-dev libpcre2-dev libncurses-dev python3 python3-dev \
-           python3-pytest libsasl2-dev libcurl4-openssl-dev dovecot-imapd isync \
-           offlineimap3 clang libclang-rt-14-dev valgrind tmux procps
+           python3-pytest libsasl2-dev libsasl2-modules libcurl4-openssl-dev libjansson-dev \
+           dovecot-imapd isync offlineimap3 clang libclang-rt-14-dev valgrind tmux procps \
+           dovecot-gssapi libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user \
+           gnome-keyring libsecret-tools dbus-daemon
 
 MESON_OPTS ?=
 BUILD ?= build

@@ -226,6 +226,11 @@ int main(int argc, char **argv)
         cli_opts_release(&opts);
         return 1;
     }
+    /* --ignore-keyring and --update-keyring set [general] options, as in offlineimap. */
+    if (opts.ignore_keyring)
+        strvec_push(&opts.overrides, "general:ignore-keyring=yes");
+    if (opts.update_keyring)
+        strvec_push(&opts.overrides, "general:update-keyring=yes");
     struct config_overrides ov = {
         .set = (const char *const *)opts.overrides.v,
         .nset = opts.overrides.n,

@@ -269,13 +269,18 @@ static void log_sent(const struct imap_session *s, const char *tag, const char *
     if (!log_debug_enabled(LOGC_IMAP))
         return;
     if (flags & IMAP_SEND_SECRET) {
-        /* Keep only the command name: the rest may hold a password or token. */
+        /*
+         * Keep only the command name (and the mechanism of AUTHENTICATE): the
+         * rest may hold a password or token.
+         */
         size_t n = strcspn(text, " ");
+        if (n == 12 && strncasecmp(text, "AUTHENTICATE", 12) == 0 && text[n] == ' ')
+            n += 1 + strcspn(text + n + 1, " ");
         log_debug(LOGC_IMAP, "%s > %s %.*s <secret hidden>", s->desc, tag, (int)n, text);
     } else {
         size_t len = strlen(text);
-        log_debug(LOGC_IMAP, "%s > %s %.*s%s", s->desc, tag, (int)(len > 1000 ? 1000 : len),
-                  text, len > 1000 ? "..." : "");
+        log_debug(LOGC_IMAP, "%s > %s %.*s%s", s->desc, tag, (int)(len > 1000 ? 1000 : len), text,
+                  len > 1000 ? "..." : "");
     }
 }
 
@@ -369,6 +374,8 @@ static bool handle_continuation(struct imap_session *s, const struct imap_resp *
     log_debug(LOGC_IMAP, "%s > <continuation answer hidden>", s->desc);
     bool ok = conn_write(s->conn, line, strlen(line), e) && conn_write(s->conn, "\r\n", 2, e) &&
               conn_flush(s->conn, e);
+    /* The answer may hold a password or token. */
+    memset(line, 0, strlen(line));
     free(line);
     return ok;
 }
@@ -504,18 +511,18 @@ bool imap_session_greeting(struct imap_session *s, bool *preauth_r, struct err *
                 break;
             imap_session_log_resp(s, r);
             if (r->kind != IMAP_RESP_UNTAGGED || r->status == IMAP_STATUS_NONE) {
-                err_set(e, ERR_REPO, ERRK_PROTOCOL,
-                        "server %s did not start with an IMAP greeting", s->desc);
+                err_set(e, ERR_REPO, ERRK_PROTOCOL, "server %s did not start with an IMAP greeting",
+                        s->desc);
                 return fail(s, e);
             }
             if (r->status == IMAP_STATUS_BYE) {
-                err_set(e, ERR_REPO, ERRK_NETWORK, "server %s refused the connection: %s",
-                        s->desc, r->text ? r->text : "");
+                err_set(e, ERR_REPO, ERRK_NETWORK, "server %s refused the connection: %s", s->desc,
+                        r->text ? r->text : "");
                 return fail(s, e);
             }
             if (r->status != IMAP_STATUS_OK && r->status != IMAP_STATUS_PREAUTH) {
-                err_set(e, ERR_REPO, ERRK_PROTOCOL, "server %s sent a bad greeting: %s %s",
-                        s->desc, imap_status_name(r->status), r->text ? r->text : "");
+                err_set(e, ERR_REPO, ERRK_PROTOCOL, "server %s sent a bad greeting: %s %s", s->desc,
+                        imap_status_name(r->status), r->text ? r->text : "");
                 return fail(s, e);
             }
             *preauth_r = r->status == IMAP_STATUS_PREAUTH;
@@ -562,13 +569,12 @@ static struct pending *new_pending(struct imap_session *s, imap_done_fn *done, v
 
 /* Write "TAG text" (and the literal announcement) for a new command. */
 static struct pending *start_command(struct imap_session *s, unsigned flags, imap_done_fn *done,
-                                     void *ctx, const char *suffix, struct err *e,
-                                     const char *fmt, va_list ap)
-    __attribute__((format(printf, 7, 0)));
+                                     void *ctx, const char *suffix, struct err *e, const char *fmt,
+                                     va_list ap) __attribute__((format(printf, 7, 0)));
 
 static struct pending *start_command(struct imap_session *s, unsigned flags, imap_done_fn *done,
-                                     void *ctx, const char *suffix, struct err *e,
-                                     const char *fmt, va_list ap)
+                                     void *ctx, const char *suffix, struct err *e, const char *fmt,
+                                     va_list ap)
 {
     if (!check_alive(s, e))
         return NULL;
@@ -609,8 +615,8 @@ bool imap_vsend(struct imap_session *s, unsigned flags, imap_done_fn *done, void
     return start_command(s, flags, done, ctx, "\r\n", e, fmt, ap) != NULL;
 }
 
-bool imap_send(struct imap_session *s, unsigned flags, imap_done_fn *done, void *ctx,
-               struct err *e, const char *fmt, ...)
+bool imap_send(struct imap_session *s, unsigned flags, imap_done_fn *done, void *ctx, struct err *e,
+               const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -812,8 +818,8 @@ bool imap_send_cmd(struct imap_session *s, unsigned flags, imap_done_fn *done, v
     return send_cmd(s, flags, done, ctx, c, &refused, e) != NULL;
 }
 
-bool imap_send_external(struct imap_session *s, imap_done_fn *done, void *ctx,
-                        struct imap_cmd *c, bool *refused_r, struct err *e)
+bool imap_send_external(struct imap_session *s, imap_done_fn *done, void *ctx, struct imap_cmd *c,
+                        bool *refused_r, struct err *e)
 {
     return send_cmd(s, 0, done, ctx, c, refused_r, e) != NULL;
 }
@@ -838,9 +844,8 @@ bool imap_literal_end(struct imap_session *s, struct err *e)
     if (!check_alive(s, e))
         return false;
     if (!s->in_literal || s->literal_left != 0) {
-        err_set(e, ERR_REPO, ERRK_GENERIC,
-                "internal error: literal for %s ended %llu bytes short", s->desc,
-                (unsigned long long)s->literal_left);
+        err_set(e, ERR_REPO, ERRK_GENERIC, "internal error: literal for %s ended %llu bytes short",
+                s->desc, (unsigned long long)s->literal_left);
         return fail(s, e);
     }
     s->in_literal = false;
@@ -907,8 +912,8 @@ bool imap_command_cmd(struct imap_session *s, unsigned flags, struct imap_result
     return finish_command(s, p, &w, res, &local, c->text.data, e);
 }
 
-bool imap_command(struct imap_session *s, unsigned flags, struct imap_result *res_r,
-                  struct err *e, const char *fmt, ...)
+bool imap_command(struct imap_session *s, unsigned flags, struct imap_result *res_r, struct err *e,
+                  const char *fmt, ...)
 {
     struct imap_result local = {0};
     struct imap_result *res = res_r ? res_r : &local;

@@ -77,10 +77,19 @@ static int poll_until(struct conn *c, short events, int64_t deadline, short *rev
             int64_t left = deadline - now_ms();
             wait_ms = left > 0 ? (int)left : 0;
         }
-        struct pollfd pfd = {.fd = c->fd, .events = events};
-        int r = poll(&pfd, 1, wait_ms);
+        /* A tunnel has two pipes: input on fd, output on wfd. */
+        struct pollfd pfd[2] = {{.fd = c->fd, .events = events}, {.fd = -1}};
+        nfds_t n = 1;
+        if (c->wfd >= 0) {
+            pfd[0].events = events & (short)~POLLOUT;
+            pfd[1] = (struct pollfd){.fd = c->wfd, .events = events & POLLOUT};
+            if (!pfd[0].events)
+                pfd[0].fd = -1;
+            n = 2;
+        }
+        int r = poll(pfd, n, wait_ms);
         if (r > 0) {
-            *revents_r = pfd.revents;
+            *revents_r = (short)(pfd[0].revents | pfd[1].revents);
             return 1;
         }
         if (r == 0)
@@ -119,6 +128,7 @@ struct conn *conn_new(int fd, const char *desc, int timeout_ms)
 {
     struct conn *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
+    c->wfd = -1;
     c->desc = xstrdup(desc);
     c->timeout_ms = timeout_ms;
     c->dead_kind = ERRK_GENERIC;
@@ -396,6 +406,10 @@ void conn_close(struct conn **cp)
         c->top = f->below;
         f->ops->free(f);
     }
+    /* Closing a tunnel's stdin first lets it see the end and exit. */
+    if (c->wfd >= 0)
+        close(c->wfd);
+    c->wfd = -1;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

@@ -1,8 +1,9 @@
 /*
  * conn: a byte stream to an IMAP server, built as a stack of filters.
  *
- * The bottom of the stack is a TCP socket or a tunnel (a shell command whose
- * stdin/stdout we talk to over a socketpair).  conn_start_tls() pushes a TLS
+ * The bottom of the stack is a TCP socket (direct or through a proxy) or a
+ * tunnel (a shell command whose stdin and stdout are pipes to us, as with
+ * offlineimap's Popen).  conn_start_tls() pushes a TLS
  * filter (OpenSSL) on top, conn_start_deflate() a DEFLATE filter (zlib,
  * RFC 4978).  The IMAP code above only reads and writes bytes; it never knows
  * which filters are there.

@@ -56,7 +56,8 @@ struct conn_filter {
 };
 
 struct conn {
-    int fd;
+    int fd;         /* read from (and written to when wfd is -1) */
+    int wfd;        /* written to, when apart from fd (a tunnel's stdin pipe), else -1 */
     bool is_socket; /* send()/recv() work; otherwise read()/write() */
     char *desc;     /* "host:port" or "tunnel 'cmd'" */
     char *host;     /* NULL for tunnels and wrapped descriptors */

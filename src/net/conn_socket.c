@@ -1,10 +1,12 @@
 /*
  * conn_socket: the transports at the bottom of the stack.  A TCP connection
  * (every resolved address tried, with a head start for the preferred one as
- * in RFC 8305 "Happy Eyeballs") or a tunnel command talking over a
- * socketpair; both end up as one non-blocking descriptor read by the socket
- * filter.
+ * in RFC 8305 "Happy Eyeballs") or a tunnel command talking over two
+ * pipes; the socket filter reads one non-blocking descriptor and writes the
+ * same one (TCP) or the tunnel's stdin pipe.
  */
+/* pipe2() (POSIX.1-2024; glibc declares it with _GNU_SOURCE). */
+#define _GNU_SOURCE
 #include "net/conn_internal.h"
 
 #include "base/log.h"
@@ -87,7 +89,8 @@ static ssize_t sock_write(struct conn_filter *f, const void *data, size_t len, s
     struct conn *c = f->conn;
     for (;;) {
         /* MSG_NOSIGNAL: a closed peer is an error to report, not a SIGPIPE. */
-        ssize_t n = c->is_socket ? send(c->fd, data, len, MSG_NOSIGNAL) : write(c->fd, data, len);
+        int fd = c->wfd >= 0 ? c->wfd : c->fd;
+        ssize_t n = c->is_socket ? send(fd, data, len, MSG_NOSIGNAL) : write(fd, data, len);
         if (n >= 0) {
             c->bytes_out += (uint64_t)n;
             if (n == 0) {
@@ -461,26 +464,39 @@ static int above_stdio(int fd)
 bool conn_open_tunnel(const char *cmd, int timeout_ms, struct conn **conn_r, struct err *e)
 {
     *conn_r = NULL;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        err_set(e, ERR_REPO, ERRK_NETWORK, "Could not create a socket pair for tunnel '%s': %s.",
-                cmd, strerror(errno));
+    /*
+     * Two pipes, as offlineimap's Popen gives: some commands refuse a socket
+     * on their standard input (Dovecot's imap run as root takes it for inetd).
+     */
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) {
+        err_set(e, ERR_REPO, ERRK_NETWORK, "Could not create a pipe for tunnel '%s': %s.", cmd,
+                strerror(errno));
         return false;
     }
-    sv[0] = above_stdio(sv[0]);
-    sv[1] = above_stdio(sv[1]);
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        err_set(e, ERR_REPO, ERRK_NETWORK, "Could not create a pipe for tunnel '%s': %s.", cmd,
+                strerror(errno));
+        close(in[0]);
+        close(in[1]);
+        return false;
+    }
+    for (int i = 0; i < 2; i++) {
+        in[i] = above_stdio(in[i]);
+        out[i] = above_stdio(out[i]);
+    }
 
     /*
      * posix_spawn rather than fork: we may have threads.  The child's stdin
-     * and stdout are its end of the pair; its stderr stays ours, so ssh can
+     * and stdout are its ends of the pipes; its stderr stays ours, so ssh can
      * show errors and prompts.  The signal mask is cleared and SIGPIPE reset
      * (we may ignore it), so the command behaves as it does in a shell.
      */
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
-    posix_spawn_file_actions_adddup2(&fa, sv[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawnattr_init(&attr);
     sigset_t none, def;
     sigemptyset(&none);
@@ -494,19 +510,23 @@ bool conn_open_tunnel(const char *cmd, int timeout_ms, struct conn **conn_r, str
     int r = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
-    close(sv[1]);
+    close(in[0]);
+    close(out[1]);
     if (r != 0) {
-        close(sv[0]);
+        close(in[1]);
+        close(out[0]);
         err_set(e, ERR_REPO, ERRK_NETWORK, "Could not run tunnel '%s': %s.", cmd, strerror(r));
         return false;
     }
     log_debug(LOGC_IMAP, "Started tunnel '%s' (process %ld)", cmd, (long)pid);
 
     char *desc = xasprintf("tunnel '%s'", cmd);
-    set_nonblock(sv[0]);
-    struct conn *c = conn_new(sv[0], desc, timeout_ms);
+    set_nonblock(out[0]);
+    set_nonblock(in[1]);
+    struct conn *c = conn_new(out[0], desc, timeout_ms);
     free(desc);
-    c->is_socket = true;
+    c->wfd = in[1];
+    c->is_socket = false;
     c->child = pid;
     *conn_r = c;
     return true;

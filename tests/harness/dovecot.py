@@ -240,7 +240,8 @@ class Dovecot:
                  extra_conf: str = '',
                  separator: str = '.',
                  auth_mechanisms: Iterable[str] = DEFAULT_AUTH_MECHANISMS,
-                 key_type: str = 'ec'):
+                 key_type: str = 'ec',
+                 tls_files: Mapping[str, str | os.PathLike] | None = None):
         self.basedir = Path(basedir).resolve()
         self.users = dict(users if users is not None else {'test': 'testpass'})
         if not self.users:
@@ -257,6 +258,10 @@ class Dovecot:
         self.separator = separator
         self.auth_mechanisms = tuple(auth_mechanisms)
         self.key_type = key_type
+        # Certificate and key of our own (tls.make_server_cert()): {'ca', 'cert', 'key'}.
+        # They may be expired or for another host, so readiness is checked without
+        # verifying them.
+        self.tls_files = dict(tls_files) if tls_files else None
         self.host = '127.0.0.1'
         self.port: int | None = None
         self.ssl_port: int | None = None
@@ -408,6 +413,14 @@ protocol imap {{
             os.chown(self.mail_root, uid, gid)
         self.mail_root.chmod(0o755)
         self._write_users()
+        if self.ssl and self.ca_path is None and self.tls_files:
+            tls_dir = self.basedir / 'tls'
+            tls_dir.mkdir(exist_ok=True)
+            tls_dir.chmod(0o755)
+            for k in ('ca', 'cert', 'key'):
+                shutil.copy2(self.tls_files[k], tls_dir / f'own-{k}.pem')
+            self.ca_path, self.cert_path, self.key_path = (
+                tls_dir / 'own-ca.pem', tls_dir / 'own-cert.pem', tls_dir / 'own-key.pem')
         if self.ssl and self.ca_path is None:
             tls_dir = self.basedir / 'tls'
             tls_dir.mkdir(exist_ok=True)
@@ -480,6 +493,9 @@ protocol imap {{
         try:
             if tls:
                 ctx = _ssl.create_default_context(cafile=str(self.ca_path))
+                if self.tls_files:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = _ssl.CERT_NONE
                 s = ctx.wrap_socket(s, server_hostname=self.host)
             return s.recv(256).startswith(b'* OK')
         except OSError:

@@ -66,3 +66,60 @@ def cert_fingerprint(pem_path: str | os.PathLike, algo: str = 'sha256') -> str:
     cert_fingerprint option expects."""
     der = ssl.PEM_cert_to_DER_cert(Path(pem_path).read_text())
     return hashlib.new(algo, der).hexdigest()
+
+
+def make_server_cert(ca: dict[str, Path], directory: str | os.PathLike, *, cn: str,
+                     sans: tuple[str, ...] = (), not_before: str | None = None,
+                     not_after: str | None = None, name: str = 'server') -> dict[str, Path]:
+    """Another server certificate signed by the CA of make_test_ca() (`ca` is its result).
+
+    cn: the subject commonName; sans: subjectAltName entries like 'DNS:mail.example.org' or
+    'IP:127.0.0.1' (none: no extension, so clients fall back to the commonName);
+    not_before / not_after: validity as 'YYYYMMDDHHMMSSZ' (default: now for ten years), so
+    that expired and not-yet-valid certificates can be made. Returns {'cert', 'key'} and
+    'ca' (the issuer's certificate), ready for Dovecot(tls_files=...).
+    """
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    key, csr, cert = d / f'{name}.key', d / f'{name}.csr', d / f'{name}.pem'
+    db = d / f'{name}-ca-db'
+    db.mkdir(exist_ok=True)
+    (db / 'index.txt').write_text('')
+    (db / 'serial').write_text(os.urandom(8).hex() + '\n')
+    ext = ''
+    if sans:
+        ext = f'subjectAltName = {", ".join(sans)}\n'
+    conf = d / f'{name}-ca.cnf'
+    conf.write_text(f"""[ca]
+default_ca = test_ca
+[test_ca]
+database = {db}/index.txt
+serial = {db}/serial
+new_certs_dir = {db}
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+x509_extensions = server_ext
+[any]
+commonName = supplied
+[server_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+{ext}""")
+    cmds = [
+        [OPENSSL, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+         '-keyout', str(key), '-out', str(csr), '-subj', f'/CN={cn}'],
+        [OPENSSL, 'ca', '-batch', '-notext', '-config', str(conf), '-cert', str(ca['ca']),
+         '-keyfile', str(ca['ca_key']), '-in', str(csr), '-out', str(cert),
+         *(['-startdate', not_before] if not_before else []),
+         *(['-enddate', not_after] if not_after else ['-days', '3650'])],
+    ]
+    for cmd in cmds:
+        r = subprocess.run(cmd, capture_output=True)
+        if r.returncode != 0:
+            raise TLSError(f'{" ".join(cmd)} failed: {r.stderr.decode(errors="replace")}')
+    csr.unlink()
+    key.chmod(0o600)
+    return {'ca': Path(ca['ca']), 'cert': cert, 'key': key}

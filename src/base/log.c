@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include "base/log_threads.h"
 #include "base/xalloc.h"
 
 #include <stdarg.h>
@@ -40,6 +41,7 @@ void log_set_thread_name(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(thread_name, sizeof(thread_name), fmt, ap);
     va_end(ap);
+    log_threads_named(thread_name);
 }
 
 const char *log_thread_name(void)
@@ -63,6 +65,7 @@ void log_emit(struct log_event *ev)
         sink_fn(sink_ctx, ev);
     else
         default_sink(ev);
+    log_threads_note(ev);
 }
 
 static void log_text(enum log_level level, enum log_cat cat, const char *fmt, va_list ap)

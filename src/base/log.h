@@ -97,6 +97,17 @@ bool log_debug_enabled(enum log_cat cat);
 void log_set_thread_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *log_thread_name(void);
 
+/*
+ * What each thread is doing, for the dump SIGQUIT asks for.  A thread that
+ * names itself (log_set_thread_name) is listed until it exits, with the
+ * activity it last declared here ("sleeping until 10:42", "IDLE on INBOX";
+ * NULL clears it) and a short account of the last event it emitted.
+ */
+void log_thread_activity(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+typedef void log_dump_fn(void *ctx, const char *line);
+/* Call fn with one line per listed thread; returns the number of threads. */
+unsigned log_threads_dump(log_dump_fn *fn, void *ctx);
+
 /* Emit a structured event; ev->thread is filled in if NULL. */
 void log_emit(struct log_event *ev);
 

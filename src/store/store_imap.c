@@ -104,6 +104,12 @@ bool store_imap_acquire(struct store_imap *st, struct imap_slot **slot_r, struct
     slot->busy = true;
     pthread_mutex_unlock(&st->lock);
 
+    /* A held session the server closed meanwhile (BYE, EOF) shows it now, without a round trip. */
+    if (slot->session && !imap_session_dead(slot->session)) {
+        struct err pe = ERR_INIT;
+        imap_poll(slot->session, &pe);
+        err_clear(&pe);
+    }
     if (slot->session && imap_session_dead(slot->session)) {
         imap_session_free(&slot->session);
         free(slot->selected);
@@ -128,6 +134,7 @@ void store_imap_release(struct store_imap *st, struct imap_slot *slot)
         imap_session_set_untagged(slot->session, NULL, NULL);
     pthread_mutex_lock(&st->lock);
     slot->busy = false;
+    clock_gettime(CLOCK_MONOTONIC, &slot->released);
     pthread_cond_signal(&st->cond);
     pthread_mutex_unlock(&st->lock);
 }
@@ -477,6 +484,11 @@ static const struct store_ops imap_ops = {
     .open_folder_changes = store_imap_open_folder_changes,
     .free = imap_free,
 };
+
+bool store_imap_is(const struct store *s)
+{
+    return s->ops == &imap_ops;
+}
 
 static const char *own(struct store_imap *st, const char *s)
 {

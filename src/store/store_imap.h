@@ -44,4 +44,17 @@ bool store_imap_server_info(struct store *s, char **greeting_r, struct strvec *c
 /* The host, port and implicit TLS setting s connects with (borrowed strings). */
 void store_imap_endpoint(struct store *s, const char **host_r, int *port_r, bool *ssl_r);
 
+/*
+ * Connections held between syncs (holdconnectionopen, keepalive; see
+ * store_imap_hold.c).  store_imap_drop_connections() logs out of every
+ * connection not in use; the next operation connects again.
+ * store_imap_ping() sends NOOP on every held connection unused for at least
+ * idle_ms, waits at most timeout_ms for the answers, and closes those that
+ * did not answer (or that the server closed meanwhile); it returns how many
+ * it closed.  Both are safe while other threads use the store.
+ */
+bool store_imap_is(const struct store *s);
+void store_imap_drop_connections(struct store *s);
+unsigned store_imap_ping(struct store *s, int idle_ms, int timeout_ms);
+
 #endif

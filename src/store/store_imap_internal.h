@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Longest UID set text put in one command; commands are pipelined instead. */
 #define IMAP_SET_MAX 4000
@@ -23,6 +24,7 @@ struct imap_slot {
     bool busy;
     char *selected;      /* folder selected on this session, or NULL */
     bool selected_write; /* SELECT (true) or EXAMINE */
+    struct timespec released; /* CLOCK_MONOTONIC when last given back to the pool */
 };
 
 struct store_imap {

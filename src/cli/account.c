@@ -224,10 +224,25 @@ static bool sync_one_cached(struct folder_jobs *fj, struct folder_pair *fp)
     return done;
 }
 
+/* offlineimap starts a thread per folder; its monitor reports the end from MainThread. */
+static void emit_thread_start(const struct account_cfg *a)
+{
+    struct log_event ev = {.type = EV_THREAD_START, .account = a->name};
+    log_emit(&ev);
+}
+
+static void emit_thread_exit(void)
+{
+    struct log_event ev = {.type = EV_THREAD_EXIT, .thread = "MainThread",
+                           .text = log_thread_name()};
+    log_emit(&ev);
+}
+
 static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
 {
     const struct account_cfg *a = fj->a;
     set_folder_thread_name(a, fp);
+    emit_thread_start(a);
     struct err e = ERR_INIT;
     char *status = NULL, *plain = NULL, *rval = NULL, *lval = NULL;
     struct uidvec ignore = UIDVEC_INIT;
@@ -284,6 +299,12 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
     free(plain);
     free(rval);
     free(lval);
+    emit_thread_exit();
+}
+
+static bool stopping(const struct account_cfg *a)
+{
+    return a->should_stop && a->should_stop(a->stop_ctx);
 }
 
 static void *worker(void *arg)
@@ -292,6 +313,11 @@ static void *worker(void *arg)
     for (;;) {
         pthread_mutex_lock(&fj->lock);
         size_t i = fj->next < fj->n ? fj->next++ : fj->n;
+        if (i < fj->n && stopping(fj->a)) {
+            fj->res.folders_skipped += (unsigned)(fj->n - i);
+            fj->next = fj->n;
+            i = fj->n;
+        }
         pthread_mutex_unlock(&fj->lock);
         if (i >= fj->n)
             break;
@@ -477,6 +503,8 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         bool want = false, lwant = false;
         if (rl.v[i].noselect)
             continue;
+        if (a->only_remote && !strvec_contains(a->only_remote, rname))
+            continue;
         if (!foldermap_remote_wanted(fm, rname, &want, e)) {
             ok = false;
             break;
@@ -503,7 +531,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         }
         bool absent = false;
         if (!list_has(&ll, lname)) {
-            if (!a->local_createfolders || a->local_readonly) {
+            if (!a->local_createfolders || a->local_readonly || a->only_remote) {
                 free(vis);
                 free(lname);
                 continue;
@@ -561,7 +589,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         fj->n++;
     }
     /* Local folders missing on the server are created there. */
-    for (size_t i = 0; i < ll.n && ok; i++) {
+    for (size_t i = 0; i < ll.n && ok && !a->only_remote; i++) {
         const char *lname = ll.v[i].name;
         bool lwant = false, rwant = false;
         if (ll.v[i].noselect || !*lname)
@@ -652,11 +680,6 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     if (!res)
         res = &dummy;
     memset(res, 0, sizeof(*res));
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct log_event sev = {.type = EV_ACCOUNT_START, .account = a->name};
-    log_emit(&sev);
-
     if (!status_dirs_metadata(a->metadata, e) || !status_dirs_account(a->metadata, a->name, e) ||
         !status_dirs_repo(a->metadata, a->remote->name, e) ||
         !status_dirs_repo(a->metadata, a->local->name, e))
@@ -665,7 +688,9 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     if (!status_lock_acquire(a->metadata, a->name, &lock, e))
         return false;
 
-    hook_run(a->presynchook, a->sync_mode, a->dry_run);
+    /* offlineimap runs no hook once asked to stop. */
+    if (!stopping(a))
+        hook_run(a->presynchook, a->sync_mode, a->dry_run);
     struct folder_jobs fj = {.a = a};
     pthread_mutex_init(&fj.lock, NULL);
     bool ok = a->remote->ops->connect(a->remote, e) && a->local->ops->connect(a->local, e) &&
@@ -687,14 +712,18 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
                 log_debug(LOGC_SYNC, "%s", se.msg);
             err_clear(&se);
         }
-        if (fj.n == 0)
+        if (fj.n == 0 && !a->only_remote)
             log_warn("Account %s: no folder to sync (folderfilter issue?)", a->name);
-        /* offlineimap: every folder whose sync started, then the account's mbnames file. */
-        for (size_t i = 0; i < fj.n && a->mbnames; i++)
+        /*
+         * offlineimap: every folder whose sync started, then the account's
+         * mbnames file; a push sync (a few folders) leaves it as it is.
+         */
+        for (size_t i = 0; i < fj.n && a->mbnames && !a->only_remote; i++)
             mbnames_add(a->mbnames, a->name, a->local_root, fj.v[i].local);
-        if (fj.n > 0)
+        if (fj.n > 0 && !a->only_remote)
             mbnames_account_done(a->mbnames, a->name);
-        hook_run(a->postsynchook, a->sync_mode, a->dry_run);
+        if (!stopping(a))
+            hook_run(a->postsynchook, a->sync_mode, a->dry_run);
     }
     for (size_t i = 0; i < fj.n; i++) {
         free(fj.v[i].remote);
@@ -707,13 +736,5 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     free(skip_path);
     pthread_mutex_destroy(&fj.lock);
     status_lock_release(&lock);
-    if (ok) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        struct log_event dev = {.type = EV_ACCOUNT_DONE,
-                                .account = a->name,
-                                .num = (int64_t)(t1.tv_sec - t0.tv_sec)};
-        log_emit(&dev);
-    }
     return ok;
 }

@@ -6,6 +6,12 @@
  * createfolders allows), then syncs every folder (sync_folder.h) on up to
  * max_connections worker threads, runs the post-sync hook and releases the
  * lock.  A folder's failure is reported and the other folders go on.
+ *
+ * The caller reports the account's start and end (EV_ACCOUNT_START/DONE), as
+ * offlineimap's account loop does around its errors.  Each folder sync is
+ * announced as a thread (EV_THREAD_START, then EV_THREAD_EXIT from
+ * MainThread), as offlineimap's folder threads are.  When should_stop says
+ * so (SIGTERM), the folders being synced finish and no other starts.
  */
 #ifndef CLI_ACCOUNT_H
 #define CLI_ACCOUNT_H
@@ -50,11 +56,20 @@ struct account_cfg {
     const struct strvec *allow_deletions;
     const char *presynchook;
     const char *postsynchook;
-    const char *sync_mode; /* OFFLINEIMAPSYNCMODE for hooks: "full", "quick" */
+    const char *sync_mode; /* OFFLINEIMAPSYNCMODE for hooks: "full", "quick", "idle" */
+    /*
+     * A push sync (IDLE, NOTIFY): only these remote folders (untranslated
+     * names), and no folder is created on either side.  NULL: every folder.
+     */
+    const struct strvec *only_remote;
+    /* Polled before each folder and hook; NULL: never stop early. */
+    bool (*should_stop)(void *ctx);
+    void *stop_ctx;
     struct mbnames *mbnames; /* the run's mbnames writer (mbnames.h), or NULL */
 };
 
 struct account_result {
+    unsigned folders_skipped; /* not started because should_stop said so */
     unsigned folders_synced;
     unsigned folders_failed;
     unsigned validity_problems;

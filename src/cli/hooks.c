@@ -64,6 +64,10 @@ static int run(const char *cmd, const char *sync_mode, bool dry_run)
         if (sync_mode)
             setenv("OFFLINEIMAPSYNCMODE", sync_mode, 1);
         signal(SIGPIPE, SIG_DFL);
+        /* The program reads its signals from a signalfd: give the hook the usual ones. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }

@@ -11,6 +11,7 @@
 #include "cli/account.h"
 #include "cli/check_config.h"
 #include "cli/cli_opts.h"
+#include "cli/daemon.h"
 #include "cli/info.h"
 #include "cli/mbnames.h"
 #include "cli/migrate_fmd5.h"
@@ -85,9 +86,6 @@ struct run_ctx {
     struct strvec only_folders;
     struct strvec allow_deletions;
     struct mbnames *mbnames;
-    /* Account scheduling across threads. */
-    pthread_mutex_t lock;
-    size_t next;
 };
 
 /*
@@ -104,75 +102,6 @@ static void profile_mode(const char *dir)
     }
     log_warn("Profile mode: Potentially large data will be created in '%s'", dir);
     prof_enable(dir);
-}
-
-static void sync_account(struct run_ctx *rc, struct config_account *acc)
-{
-    log_set_thread_name("Account sync %s", acc->name);
-    struct repo_stores rs;
-    struct err e = ERR_INIT;
-    struct repo_setup_opts so = {
-        .cfg = rc->cfg,
-        .account = acc,
-        .ui = rc->ui,
-        .single_thread = rc->single,
-        .dry_run = rc->dry_run,
-        .quick = rc->opts->quick,
-        .only_folders = &rc->only_folders,
-    };
-    if (!repo_setup(&so, &rs, &e)) {
-        log_error("%s", e.msg);
-        err_clear(&e);
-        return;
-    }
-    rs.account.allow_deletions = &rc->allow_deletions;
-    rs.account.mbnames = rc->mbnames;
-    struct account_result res;
-    if (!account_sync(&rs.account, &res, &e)) {
-        log_error("%s", e.msg);
-        err_clear(&e);
-    }
-    repo_stores_release(&rs);
-}
-
-static void *account_worker(void *arg)
-{
-    struct run_ctx *rc = arg;
-    for (;;) {
-        pthread_mutex_lock(&rc->lock);
-        size_t i = rc->next < rc->cfg->nsync ? rc->next++ : rc->cfg->nsync;
-        pthread_mutex_unlock(&rc->lock);
-        if (i >= rc->cfg->nsync)
-            break;
-        sync_account(rc, rc->cfg->sync[i]);
-    }
-    return NULL;
-}
-
-static void run_accounts(struct run_ctx *rc)
-{
-    size_t threads = rc->single ? 1 : (size_t)rc->cfg->general.maxsyncaccounts;
-    if (threads < 1)
-        threads = 1;
-    if (threads > rc->cfg->nsync)
-        threads = rc->cfg->nsync;
-    pthread_mutex_init(&rc->lock, NULL);
-    if (threads <= 1) {
-        account_worker(rc);
-        log_set_thread_name("MainThread");
-    } else {
-        pthread_t *t = xcalloc(threads, sizeof(*t));
-        size_t started = 0;
-        for (size_t i = 0; i < threads; i++)
-            if (pthread_create(&t[i], NULL, account_worker, rc) == 0)
-                started++;
-        if (!started)
-            account_worker(rc);
-        for (size_t i = 0; i < started; i++)
-            pthread_join(t[i], NULL);
-        free(t);
-    }
-    pthread_mutex_destroy(&rc->lock);
 }
 
 static int delete_folder(struct run_ctx *rc)
@@ -357,7 +286,17 @@ int main(int argc, char **argv)
             log_error("%s", e.msg);
             err_clear(&e);
         }
-        run_accounts(&rc);
+        struct daemon_opts dopts = {
+            .cfg = cfg,
+            .ui = ui,
+            .opts = &opts,
+            .single = rc.single,
+            .dry_run = dry_run,
+            .only_folders = &rc.only_folders,
+            .allow_deletions = &rc.allow_deletions,
+            .mbnames = rc.mbnames,
+        };
+        status = daemon_run(&dopts);
         mbnames_run_done(rc.mbnames);
         mbnames_free(&rc.mbnames);
     }

@@ -220,6 +220,14 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     a->max_size = acc->has_maxsize ? (uint64_t)acc->maxsize : 0;
     a->filter_headers = &acc->filterheaders;
     a->quick = o->quick || acc->quick < 0;
+    repo_setup_refresh(rs, acc);
+    a->guard_minimum = acc->deleteguard_minimum;
+    return true;
+}
+
+void repo_setup_refresh(struct repo_stores *rs, const struct config_account *acc)
+{
+    struct account_cfg *a = &rs->account;
     if (acc->maxage_kind == CONFIG_MAXAGE_DAYS) {
         a->maxage_cutoff = (int64_t)time(NULL) - (int64_t)acc->maxage_days * 86400;
     } else if (acc->maxage_kind == CONFIG_MAXAGE_DATE) {
@@ -229,8 +237,6 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
                         .tm_isdst = -1};
         a->maxage_cutoff = (int64_t)mktime(&tm);
     }
-    a->guard_minimum = acc->deleteguard_minimum;
-    return true;
 }
 
 void repo_stores_release(struct repo_stores *rs)

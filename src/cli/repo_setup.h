@@ -39,6 +39,8 @@ struct repo_stores {
 };
 
 bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct err *e);
+/* Settings that depend on the time (the maxage cutoff): before each sync of a long run. */
+void repo_setup_refresh(struct repo_stores *rs, const struct config_account *acc);
 void repo_stores_release(struct repo_stores *rs);
 
 #endif

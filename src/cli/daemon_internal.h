@@ -1,0 +1,61 @@
+/*
+ * Private to daemon.c (the main loop: signals, network changes, scheduling)
+ * and daemon_account.c (one account's loop).
+ */
+#ifndef CLI_DAEMON_INTERNAL_H
+#define CLI_DAEMON_INTERNAL_H
+
+#include "base/strutil.h"
+#include "cli/daemon.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct acct_run {
+    struct daemon *d;
+    const struct config_account *acc;
+    char thread_name[160];
+    pthread_t thread;
+    bool started;
+    bool joined;
+    atomic_bool finished;    /* the thread is about to return */
+    int wake_rd, wake_wr;    /* a byte in this pipe wakes the account's sleep */
+    atomic_bool skip_sleep;  /* SIGUSR1: end the current or next sleep */
+    atomic_bool net_changed; /* resume or new addresses: reconnect, then sync */
+    /* Folders the push watcher saw change, not yet synced (under lock). */
+    pthread_mutex_t lock;
+    struct strvec dirty;
+};
+
+struct daemon {
+    const struct daemon_opts *o;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;         /* a sync turn came free, or the program stops */
+    unsigned turns;              /* accounts that may start a sync now (maxsyncaccounts) */
+    atomic_bool stop_after_sync; /* SIGUSR2, SIGABRT */
+    atomic_bool abort_now;       /* SIGTERM, SIGINT, SIGHUP */
+    atomic_int status;           /* 1 after a critical error */
+    struct acct_run *accts;
+    size_t n;
+    int done_rd, done_wr; /* an account thread writes a byte here when it ends */
+};
+
+/* Wake the account's sleep (any thread). */
+void daemon_wake(struct acct_run *ar);
+/* Wait for a turn to sync; false if the program stops meanwhile. */
+bool daemon_turn_take(struct daemon *d);
+void daemon_turn_give(struct daemon *d);
+bool daemon_aborting(const struct daemon *d);
+
+/* daemon_account.c: the account thread. */
+void *daemon_account_main(void *arg);
+/*
+ * offlineimap's choice between a quick and a full sync: quick_cfg -1 always
+ * quick, 0 never, N: the syncs 2..N+1 of each cycle of N+1 are quick.
+ * *quicknum is the account's counter (0: the next sync is full).
+ */
+bool daemon_quick_decide(int quick_cfg, unsigned *quicknum);
+
+#endif

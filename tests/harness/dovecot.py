@@ -432,15 +432,19 @@ protocol imap {{
 
     # ---------------------------------------------------------------- start / stop
 
-    def start(self, timeout: float = 10.0) -> 'Dovecot':
+    def start(self, timeout: float = 10.0, *, keep_ports: bool = False) -> 'Dovecot':
+        """Start (or, with keep_ports, start again on the ports of the last start)."""
         if self._proc is not None:
             raise DovecotError('already started')
+        if keep_ports and self.port is None:
+            raise DovecotError('keep_ports needs an earlier start')
         t0 = time.monotonic()
         self._prepare()
         last_err = ''
-        for _attempt in range(8):
-            self.port = free_port()
-            self.ssl_port = free_port() if self.ssl else None
+        for _attempt in range(1 if keep_ports else 8):
+            if not keep_ports:
+                self.port = free_port()
+                self.ssl_port = free_port() if self.ssl else None
             if self.ssl_port == self.port:
                 continue
             self.conf_path.write_text(self._conf_text())
@@ -452,6 +456,14 @@ protocol imap {{
             if 'Address already in use' not in last_err:
                 break
         raise DovecotError(f'Dovecot did not start in {self.basedir}:\n{last_err}')
+
+    def restart(self, down: float = 0.0) -> 'Dovecot':
+        """Stop, stay down `down` seconds, and start again on the same ports (clients'
+        connections are cut, as when a real server restarts)."""
+        self.stop()
+        if down:
+            time.sleep(down)
+        return self.start(keep_ports=True)
 
     def _spawn_and_wait(self, timeout: float) -> tuple[bool, str]:
         with open(self.stderr_path, 'ab') as err:

@@ -218,6 +218,7 @@ class FaultProxy:
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._sockets: set[socket.socket] = set()
+        self._states: list[_ConnState] = []
         self._stopping = False
 
     # ------------------------------------------------------------------ config
@@ -292,6 +293,24 @@ class FaultProxy:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def cut_all(self, rst: bool = False) -> int:
+        """Cut every open connection now (as a server crash or a lost route does);
+        returns how many were cut."""
+        with self._lock:
+            states = list(self._states)
+        for st in states:
+            st._act('c2s', Fault('cut', 'c2s', rst=rst), len(st.conn.c2s))
+        return len(states)
+
+    def stall_all(self) -> int:
+        """Stop forwarding on every open connection, leaving it open and silent (a
+        suspended peer, a NAT that forgot the connection); returns how many."""
+        with self._lock:
+            states = list(self._states)
+        for st in states:
+            st._act('c2s', Fault('stall', 'c2s'), len(st.conn.c2s))
+        return len(states)
+
     def wait_closed(self, timeout: float = 10) -> bool:
         """Wait until every connection accepted so far is closed."""
         end = time.monotonic() + timeout
@@ -331,6 +350,8 @@ class FaultProxy:
         with self._lock:
             self._sockets.update((client, server))
         state = _ConnState(conn, client, server, faults, self.recv_size)
+        with self._lock:
+            self._states.append(state)
         t = threading.Thread(target=state.pump, args=('s2c',), name=f'faultproxy-{conn.index}-s2c',
                              daemon=True)
         t.start()
@@ -339,6 +360,8 @@ class FaultProxy:
         with self._lock:
             self._sockets.discard(client)
             self._sockets.discard(server)
+            if state in self._states:
+                self._states.remove(state)
         _close(client)
         _close(server)
         conn.closed.set()

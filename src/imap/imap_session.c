@@ -54,6 +54,8 @@ struct imap_session {
     bool layer_change; /* nothing may follow the next tagged answer */
     char *bye_text;
     char *greeting; /* the greeting line, for --info */
+    struct pending *idle; /* the IDLE command while it runs */
+    enum imap_status idle_status;
 };
 
 static bool session_read_hook(void *ctx, struct err *e);
@@ -980,4 +982,77 @@ bool imap_result_ok(const struct imap_session *s, const struct imap_result *res,
             res->status == IMAP_STATUS_NONE ? "nothing" : imap_status_name(res->status),
             res->text ? res->text : "");
     return false;
+}
+
+/* ---- IDLE ---------------------------------------------------------------- */
+
+static void idle_done(void *ctx, const struct imap_resp *r, const struct err *e)
+{
+    struct imap_session *s = ctx;
+    (void)e;
+    s->idle_status = r ? r->status : IMAP_STATUS_NONE;
+    s->idle = NULL;
+}
+
+static struct pending *send_idle(struct imap_session *s, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static struct pending *send_idle(struct imap_session *s, struct err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    struct pending *p = start_command(s, 0, idle_done, s, "\r\n", e, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+bool imap_idle_begin(struct imap_session *s, bool *refused_r, struct err *e)
+{
+    *refused_r = false;
+    if (s->idle) {
+        err_set(e, ERR_REPO, ERRK_GENERIC, "internal error: IDLE while IDLE runs");
+        return false;
+    }
+    struct pending *p = send_idle(s, e, "IDLE");
+    if (!p)
+        return false;
+    s->idle = p;
+    s->idle_status = IMAP_STATUS_NONE;
+    if (!wait_continuation(s, p, refused_r, e))
+        return false;
+    if (*refused_r) {
+        err_set(e, ERR_REPO, ERRK_PROTOCOL, "server %s refused IDLE (%s)", s->desc,
+                imap_status_name(s->idle_status));
+        return true;
+    }
+    return true;
+}
+
+bool imap_idle_active(const struct imap_session *s)
+{
+    return s->idle != NULL;
+}
+
+bool imap_idle_end(struct imap_session *s, struct err *e)
+{
+    struct pending *p = s->idle;
+    if (!p)
+        return check_alive(s, e);
+    log_debug(LOGC_IMAP, "%s > DONE", s->desc);
+    if (!check_alive(s, e))
+        return false;
+    if (!conn_write(s->conn, "DONE\r\n", 6, e))
+        return fail(s, e);
+    if (!wait_for(s, p, e))
+        return false;
+    if (s->idle_status != IMAP_STATUS_OK) {
+        err_set(e, ERR_REPO, ERRK_PROTOCOL, "server %s ended IDLE with %s", s->desc,
+                imap_status_name(s->idle_status));
+        return false;
+    }
+    return true;
+}
+
+int imap_session_fd(struct imap_session *s)
+{
+    return conn_fd(s->conn);
 }

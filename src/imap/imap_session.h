@@ -157,6 +157,22 @@ void imap_result_done(void *ctx, const struct imap_resp *r, const struct err *e)
 bool imap_result_ok(const struct imap_session *s, const struct imap_result *res, const char *name,
                     struct err *e);
 
+/*
+ * IDLE (RFC 2177).  imap_idle_begin() sends IDLE and waits for the server's
+ * "+"; if the server answers NO or BAD instead, it returns true with
+ * *refused_r set and e describing the refusal.  While IDLE runs, no other
+ * command may be sent; untagged responses reach the untagged consumer when
+ * imap_poll() reads them (poll imap_session_fd() for input first).
+ * imap_idle_end() sends DONE and waits for the tagged answer (bounded by the
+ * connection's timeout): false if the server did not say OK or the session
+ * died.  imap_idle_active() says whether IDLE is running.
+ */
+bool imap_idle_begin(struct imap_session *s, bool *refused_r, struct err *e);
+bool imap_idle_end(struct imap_session *s, struct err *e);
+bool imap_idle_active(const struct imap_session *s);
+/* The descriptor to poll for input (see conn_fd()). */
+int imap_session_fd(struct imap_session *s);
+
 /* Log a line of protocol at debug level (used by the session itself). */
 void imap_session_log_resp(const struct imap_session *s, const struct imap_resp *r);
 

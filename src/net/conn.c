@@ -218,6 +218,11 @@ bool conn_readable(struct conn *c)
     return c->top->ops->readable(c->top);
 }
 
+int conn_fd(const struct conn *c)
+{
+    return c->fd;
+}
+
 size_t conn_write_pending(const struct conn *c)
 {
     return c->wbuf.len;

@@ -156,6 +156,12 @@ ssize_t conn_read_nowait(struct conn *c, void *buf, size_t len, struct err *e);
  * It decodes what has arrived to know (part of a TLS record is not data).
  */
 bool conn_readable(struct conn *c);
+/*
+ * The descriptor input comes from, to poll() alongside other descriptors
+ * when waiting for a server's unsolicited data (IDLE).  Check
+ * conn_readable() first: decoded input may already be held in a filter.
+ */
+int conn_fd(const struct conn *c);
 
 bool conn_write(struct conn *c, const void *data, size_t len, struct err *e);
 bool conn_flush(struct conn *c, struct err *e);

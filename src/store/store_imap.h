@@ -57,4 +57,29 @@ bool store_imap_is(const struct store *s);
 void store_imap_drop_connections(struct store *s);
 unsigned store_imap_ping(struct store *s, int idle_ms, int timeout_ms);
 
+/*
+ * Push (idlefolders; store_imap_watch.c).  A watcher is a connection of its
+ * own that sits in IDLE.  store_imap_watch_open() connects and watches, with
+ * NOTIFY (RFC 5465) when allow_notify and the server offers it, all n
+ * folders, else the first one with IDLE; *covered_r says how many of the
+ * folders it took.  Its fd becomes readable when the server says something:
+ * then (or when store_imap_watch_timeout() ms have passed) call
+ * store_imap_watch_step(), which reads what came, re-issues IDLE every
+ * refresh_ms (checking that the server answers DONE within ping_timeout_ms)
+ * and adds the folders that changed to *changed (names as given, once).  It
+ * returns false when the connection is no longer usable: close it and open
+ * another later.  One thread uses a watcher; other threads may use the store.
+ */
+struct store_imap_watch;
+bool store_imap_watch_open(struct store *s, const char *const *folders, size_t n, bool allow_notify,
+                           int refresh_ms, struct store_imap_watch **w_r, size_t *covered_r,
+                           struct err *e);
+int store_imap_watch_fd(struct store_imap_watch *w);
+int store_imap_watch_timeout(const struct store_imap_watch *w);
+bool store_imap_watch_step(struct store_imap_watch *w, int ping_timeout_ms,
+                           struct strvec *changed, struct err *e);
+bool store_imap_watch_uses_notify(const struct store_imap_watch *w);
+const struct strvec *store_imap_watch_folders(const struct store_imap_watch *w);
+void store_imap_watch_close(struct store_imap_watch **w);
+
 #endif

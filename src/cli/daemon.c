@@ -96,6 +96,9 @@ static void net_changed(struct daemon *d)
     for (size_t i = 0; i < d->n; i++) {
         struct acct_run *ar = &d->accts[i];
         atomic_store(&ar->net_changed, true);
+        atomic_fetch_add(&ar->net_gen, 1);
+        ssize_t w = write(ar->push_wr, "n", 1);
+        (void)w;
         daemon_wake(ar);
     }
 }
@@ -302,7 +305,7 @@ int daemon_run(const struct daemon_opts *o)
         ar->acc = cfg->sync[i];
         snprintf(ar->thread_name, sizeof(ar->thread_name), "Account sync %s", ar->acc->name);
         pthread_mutex_init(&ar->lock, NULL);
-        if (!make_pipe(&ar->wake_rd, &ar->wake_wr))
+        if (!make_pipe(&ar->wake_rd, &ar->wake_wr) || !make_pipe(&ar->push_rd, &ar->push_wr))
             abort();
     }
     runctl_set_handler(request, &d);
@@ -322,6 +325,8 @@ int daemon_run(const struct daemon_opts *o)
             pthread_join(ar->thread, NULL);
         close(ar->wake_rd);
         close(ar->wake_wr);
+        close(ar->push_rd);
+        close(ar->push_wr);
         strvec_free(&ar->dirty);
         pthread_mutex_destroy(&ar->lock);
     }

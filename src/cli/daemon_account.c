@@ -26,8 +26,6 @@
 #include <unistd.h>
 
 #define NS 1000000000LL
-/* Before a sync, held connections unused this long are asked a NOOP first. */
-#define HELD_CHECK_IDLE_MS 30000
 /* How long a NOOP on a held connection may take before the connection is dropped. */
 #define PING_TIMEOUT_MS 15000
 /* offlineimap's keepalive when idlefolders is set and keepalive is not. */
@@ -52,6 +50,7 @@ struct acct_state {
     bool hold;     /* holdconnectionopen (forced by idlefolders) */
     int keepalive; /* seconds between NOOPs on held connections; 0 = none */
     struct strvec idle_folders;
+    struct push *push;
 };
 
 static int64_t boot_ns(void)
@@ -153,8 +152,16 @@ static bool sync_once(struct acct_state *st, bool quick, const struct strvec *on
     if (!only)
         emit_account(EV_ACCOUNT_START, name, 0);
     log_thread_activity(only ? "push sync" : quick ? "quick sync" : "full sync");
+    /*
+     * Held connections are asked a NOOP first (one round trip for all): a
+     * dead one is replaced now rather than after a timeout, and a session
+     * that still has a folder selected learns of that folder's changes;
+     * without it, the server answers STATUS for the selected folder from
+     * the session's old view (Dovecot does), and the folder would look
+     * unchanged.
+     */
     if (st->hold)
-        ping_held(st, HELD_CHECK_IDLE_MS);
+        ping_held(st, 0);
     struct account_result res;
     bool ok = account_sync(a, &res, e);
     a->only_remote = NULL;
@@ -367,8 +374,12 @@ void *daemon_account_main(void *arg)
     struct log_event ev = {.type = EV_THREAD_START, .account = ar->acc->name};
     log_emit(&ev);
     struct acct_state st = {.ar = ar, .d = d};
-    if (setup(&st))
+    if (setup(&st)) {
+        if (st.refresh > 0 && st.idle_folders.n > 0)
+            st.push = daemon_push_start(ar, st.rs.account.remote, &st.idle_folders, st.keepalive);
         account_loop(&st);
+    }
+    daemon_push_stop(&st.push);
     repo_stores_release(&st.rs);
     strvec_free(&st.idle_folders);
     atomic_store(&ar->finished, true);

@@ -24,6 +24,8 @@ struct acct_run {
     int wake_rd, wake_wr;    /* a byte in this pipe wakes the account's sleep */
     atomic_bool skip_sleep;  /* SIGUSR1: end the current or next sleep */
     atomic_bool net_changed; /* resume or new addresses: reconnect, then sync */
+    atomic_uint net_gen;     /* counts those, for the push thread */
+    int push_rd, push_wr;    /* a byte here wakes the push thread */
     /* Folders the push watcher saw change, not yet synced (under lock). */
     pthread_mutex_t lock;
     struct strvec dirty;
@@ -48,6 +50,18 @@ void daemon_wake(struct acct_run *ar);
 bool daemon_turn_take(struct daemon *d);
 void daemon_turn_give(struct daemon *d);
 bool daemon_aborting(const struct daemon *d);
+
+/*
+ * daemon_push.c: the push thread watching folders (idlefolders) with IDLE or
+ * NOTIFY on the remote store; folders seen changed go to ar->dirty.  NULL if
+ * it cannot run (the reason is logged).  keepalive_s: how often IDLE is
+ * re-issued and the server checked (0: 25 minutes).
+ */
+struct store;
+struct push;
+struct push *daemon_push_start(struct acct_run *ar, struct store *remote,
+                               const struct strvec *folders, int keepalive_s);
+void daemon_push_stop(struct push **p);
 
 /* daemon_account.c: the account thread. */
 void *daemon_account_main(void *arg);

@@ -21,6 +21,7 @@ from harness.faultproxy import Fault, FaultProxy
 from harness.mailgen import to_lf
 
 pytestmark = pytest.mark.daemon
+DEBUG = tuple(os.environ.get('OIMAP_DAEMON_DEBUG', '').split()) 
 
 
 def daemon(setup: runner.Setup, *args: str) -> DaemonProc:
@@ -444,3 +445,127 @@ def test_hooks_run_with_signals_unblocked(oimap, dovecot):
     finally:
         d.kill()
     assert any('Hook return code: 143' in t for t in d.texts()), d.describe()
+
+
+# ----------------------------------------------------------------------------- push
+
+
+def push_daemon(setup, folders=('INBOX',), *args, keepalive=None, refresh='10', **remote):
+    opts = {'idlefolders': repr(list(folders)), **remote}
+    if keepalive is not None:
+        opts['keepalive'] = keepalive
+    setup.write_config(account_opts={'autorefresh': refresh}, remote_opts=opts)
+    d = daemon(setup, *args)
+    n = len(folders)
+    d.wait_for(lambda ev: 'watching' in ev.payload, what='the push watcher')
+    d.wait_sleeping()
+    # every folder watched (NOTIFY: one line for all, IDLE: one line each)
+    wait_until(lambda: sum(int(t.split('watching ')[1].split()[0]) for t in d.texts()
+                           if 'Push for account' in t and 'watching' in t) >= n,
+               10, 'every folder watched')
+    return d
+
+
+def appear_within(setup, folder, count, seconds, what):
+    t0 = time.monotonic()
+    wait_until(lambda: local_count(setup, folder) >= count, seconds + 5, what)
+    took = time.monotonic() - t0
+    assert took <= seconds * runner.timeout_scale(), f'{what} took {took:.2f} s'
+    return took
+
+
+@pytest.mark.threads
+def test_idle_append_appears_within_two_seconds(oimap, dovecot, mailgen):
+    """idlefolders against Dovecot (which offers NOTIFY): a message appended on the
+    server is in the local Maildir within 2 s, long before the 10-minute autorefresh."""
+    d = push_daemon(oimap, ('INBOX',), *DEBUG)
+    try:
+        assert any('with NOTIFY' in t for t in d.texts()), d.describe()
+        for i in range(3):
+            dovecot.append('INBOX', mailgen.plain(f'pushed {i}'))
+            try:
+                appear_within(oimap, 'INBOX', i + 1, 2, f'pushed message {i}')
+            except AssertionError:
+                print(d.describe())
+                raise
+        assert d.count('acct') == 1  # no full sync: push syncs only
+    finally:
+        assert d.stop() == 0, d.describe()
+    oimap.assert_in_sync()
+
+
+@pytest.mark.dovecot(capabilities_remove=['NOTIFY'])
+def test_idle_per_folder_without_notify(oimap, dovecot, mailgen):
+    """Without NOTIFY: one IDLE connection per folder; changes in each (new message,
+    flag change) are synced within 2 s; a folder not in idlefolders waits for the
+    autorefresh."""
+    for f in ('Work', 'Other'):
+        dovecot.create(f)
+    d = push_daemon(oimap, ('INBOX', 'Work'))
+    try:
+        texts = d.texts()
+        assert sum('watching 1 folder with IDLE' in t for t in texts) == 2, d.describe()
+        dovecot.append('Work', mailgen.plain('to work'))
+        appear_within(oimap, 'Work', 1, 2, 'the message in Work')
+        dovecot.append('INBOX', mailgen.plain('to inbox'))
+        appear_within(oimap, 'INBOX', 1, 2, 'the message in INBOX')
+        dovecot.append('Other', mailgen.plain('not watched'))
+        # flags set on the server reach the local file name by push too
+        dovecot.set_flags('INBOX', 1, '\\Flagged')
+        inbox = oimap.local_folder('INBOX')
+        t0 = time.monotonic()
+        wait_until(lambda: any(':2,' in p.name and 'F' in p.name.split(':2,')[-1]
+                               for sub in ('new', 'cur') for p in (inbox / sub).iterdir()),
+                   7, 'the flag')
+        assert time.monotonic() - t0 <= 2 * runner.timeout_scale()
+        time.sleep(0.5)
+        assert local_count(oimap, 'Other') == 0
+    finally:
+        assert d.stop() == 0, d.describe()
+
+
+def test_idle_survives_a_dovecot_restart(oimap, dovecot, mailgen):
+    """The server restarts: the watcher reconnects by itself (back-off), syncs what it
+    may have missed, and a message appended afterwards appears within 2 s."""
+    d = push_daemon(oimap)
+    try:
+        mark = d.mark()
+        dovecot.restart(down=0.5)
+        dovecot.append('INBOX', mailgen.plain('during the reconnect'))
+        d.wait_for(lambda ev: 'watching' in ev.payload, after=mark, timeout=15,
+                   what='the watcher back')
+        wait_until(lambda: local_count(oimap) == 1, 5, 'the message appended meanwhile')
+        dovecot.append('INBOX', mailgen.plain('after the restart'))
+        appear_within(oimap, 'INBOX', 2, 2, 'the message after the restart')
+    finally:
+        assert d.stop() == 0, d.describe()
+    oimap.assert_in_sync()
+
+
+def test_idle_silent_connection_is_replaced(oimap, dovecot, mailgen):
+    """A connection that goes silent (suspended peer, NAT that forgot it): the IDLE
+    re-issue every keepalive seconds gets no answer to DONE, the connection is
+    replaced, and pushes work again."""
+    proxy = FaultProxy(dovecot.host, dovecot.port).start()
+    try:
+        oimap_host = {'host': proxy.host, 'port': proxy.port}
+        opts = {'idlefolders': "['INBOX']", 'keepalive': 2}
+        oimap.write_config(account_opts={'autorefresh': '10'}, remote_opts=opts, **oimap_host)
+        d = daemon(oimap)
+        try:
+            d.wait_for(lambda ev: 'watching' in ev.payload, what='the push watcher')
+            d.wait_sleeping()
+            mark = d.mark()
+            assert proxy.stall_all() >= 1
+            d.wait_for(lambda ev: 'reconnecting' in ev.payload, after=mark, timeout=15,
+                       what='the silent connection noticed')
+            d.wait_for(lambda ev: 'watching' in ev.payload, after=mark, timeout=15,
+                       what='the watcher back')
+            d.wait_for(lambda ev: ev.cmd == 'sleeping' and ev.fields[0] != '0', after=mark,
+                       timeout=15, what='the catch-up sync')
+            dovecot.append('INBOX', mailgen.plain('after the stall'))
+            appear_within(oimap, 'INBOX', 1, 2, 'the message after the stall')
+        finally:
+            d.kill()
+    finally:
+        proxy.stop()

@@ -16,7 +16,7 @@ PYTEST ?= /usr/bin/python3 -m pytest
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build demo check unit integ asan tsan install fuzz fuzz-build \
-        bench clean format crash-soak fault-soak
+        bench clean format crash-soak fault-soak daemon-soak
 
 all: build
 
@@ -73,6 +73,13 @@ crash-soak: build
 
 fault-soak: build
 	OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q -s -m slow tests/integ/test_faults.py
+
+# Daemon mode for DAEMON_SOAK_SECONDS (default 20 minutes; 3600 for the issue's hour)
+# with changes on both sides and connections cut at random; prints RSS and counts.
+DAEMON_SOAK_SECONDS ?= 1200
+daemon-soak: build
+	OIMAP_DAEMON_SOAK_SECONDS=$(DAEMON_SOAK_SECONDS) OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap \
+	  $(PYTEST) -q -s tests/integ/test_daemon_soak.py
 
 install: build
 	meson install -C $(BUILD)

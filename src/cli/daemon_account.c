@@ -26,8 +26,12 @@
 #include <unistd.h>
 
 #define NS 1000000000LL
-/* How long a NOOP on a held connection may take before the connection is dropped. */
-#define PING_TIMEOUT_MS 15000
+/*
+ * How long a NOOP on a held connection may take before the connection is
+ * dropped: half the keepalive, within these bounds.
+ */
+#define PING_TIMEOUT_MAX_MS 15000
+#define PING_TIMEOUT_MIN_MS 2000
 /* offlineimap's keepalive when idlefolders is set and keepalive is not. */
 #define IDLE_KEEPALIVE_S (29 * 60)
 /* The slices of the countdown, as offlineimap's sleep() reports them. */
@@ -49,6 +53,7 @@ struct acct_state {
     unsigned quicknum;
     bool hold;     /* holdconnectionopen (forced by idlefolders) */
     int keepalive; /* seconds between NOOPs on held connections; 0 = none */
+    int ping_ms;   /* how long such a NOOP may take */
     struct strvec idle_folders;
     struct push *push;
 };
@@ -98,7 +103,7 @@ static unsigned ping_held(struct acct_state *st, int idle_ms)
     struct store *sides[2] = {st->rs.account.remote, st->rs.account.local};
     for (int i = 0; i < 2; i++)
         if (sides[i] && store_imap_is(sides[i]))
-            dropped += store_imap_ping(sides[i], idle_ms, PING_TIMEOUT_MS);
+            dropped += store_imap_ping(sides[i], idle_ms, st->ping_ms);
     return dropped;
 }
 
@@ -248,7 +253,7 @@ static enum sleep_result account_sleep(struct acct_state *st)
     if (st->refresh <= 0)
         return SLEEP_NONE;
     struct acct_run *ar = st->ar;
-    int64_t deadline = boot_ns() + (int64_t)(st->refresh * 60) * NS;
+    int64_t deadline = boot_ns() + (int64_t)(st->refresh * 60 * (double)NS);
     int64_t ka = st->hold && st->keepalive > 0 ? (int64_t)st->keepalive * NS : 0;
     int64_t next_ka = ka ? boot_ns() + ka : INT64_MAX;
     enum sleep_result result = SLEEP_DONE;
@@ -260,8 +265,9 @@ static enum sleep_result account_sleep(struct acct_state *st)
         int64_t remaining = (deadline - now + NS / 2) / NS;
         if (remaining <= 0)
             break;
-        emit_sleeping(SLEEP_SLICE_S, remaining);
+        /* The activity first: a SIGQUIT right after the line must find it. */
         log_thread_activity("sleeping, next sync in %lld s", (long long)remaining);
+        emit_sleeping(SLEEP_SLICE_S, remaining);
         int64_t slice_end = now + SLEEP_SLICE_S * NS;
         if (slice_end > deadline)
             slice_end = deadline;
@@ -363,6 +369,10 @@ static bool setup(struct acct_state *st)
     st->keepalive = remote->keepalive;
     if (st->keepalive == 0 && st->idle_folders.n > 0)
         st->keepalive = IDLE_KEEPALIVE_S;
+    int64_t ping = st->keepalive > 0 ? (int64_t)st->keepalive * 500 : PING_TIMEOUT_MAX_MS;
+    st->ping_ms = ping < PING_TIMEOUT_MIN_MS   ? PING_TIMEOUT_MIN_MS
+                  : ping > PING_TIMEOUT_MAX_MS ? PING_TIMEOUT_MAX_MS
+                                               : (int)ping;
     return true;
 }
 

@@ -51,7 +51,7 @@ def local_count(setup: runner.Setup, folder: str = 'INBOX') -> int:
 
 def slow_proxy(dc, delay: float = 0.02, chunk: int = 2048) -> FaultProxy:
     """A proxy that slows every body download, so that a sync lasts a few seconds."""
-    proxy = FaultProxy(dc.host, dc.port).start()
+    proxy = FaultProxy(dc.host, dc.port)  # started by `with`
     proxy.add(Fault('delay', 's2c', pattern=b'BODY[] {', after=0, delay=delay, chunk=chunk))
     return proxy
 
@@ -63,7 +63,7 @@ def test_autorefresh_syncs_again_and_again(oimap, dovecot, mailgen):
     """autorefresh in fractional minutes: changes on both sides arrive without a restart;
     each sleep is announced in offlineimap's 10 s slices; SIGTERM while sleeping ends
     the run at once, with status 0 and no lock file."""
-    oimap.write_config(account_opts={'autorefresh': '0.05'})
+    oimap.write_config(account_opts={'autorefresh': '0.02'})
     dovecot.append('INBOX', mailgen.plain('first'))
     d = daemon(oimap)
     try:
@@ -75,9 +75,9 @@ def test_autorefresh_syncs_again_and_again(oimap, dovecot, mailgen):
         d.wait_cmd('acctdone', after=d.wait_cmd('acct', after=mark, timeout=10))
         wait_until(lambda: len(dovecot.messages('INBOX')) == 3 and local_count(oimap) == 3,
                    10, 'both sides to hold 3 messages')
-        # Each sleep: "10\n3" (3 s left, one slice), then "0\n0" when it ends.
+        # Each sleep: "10\n1" (1.2 s left, one slice), then "0\n0" when it ends.
         sleeps = [ev.fields for ev in d.events if ev.cmd == 'sleeping']
-        assert ['10', '3'] in sleeps and ['0', '0'] in sleeps, sleeps
+        assert ['10', '1'] in sleeps and ['0', '0'] in sleeps, sleeps
         d.wait_sleeping(after=d.mark())
         t0 = time.monotonic()
         assert d.stop() == 0, d.describe()
@@ -126,7 +126,7 @@ def test_quick_cycle_and_sync_modes(oimap, dovecot, mailgen):
     next sync a full one.  The hooks see the mode in OFFLINEIMAPSYNCMODE."""
     modes = oimap.workdir / 'modes'
     oimap.write_config(account_opts={
-        'autorefresh': '0.02', 'quick': '2',
+        'autorefresh': '0.01', 'quick': '2',
         'presynchook': f'echo "$OFFLINEIMAPSYNCMODE" >> {modes}'})
     d = daemon(oimap)
     try:
@@ -145,7 +145,7 @@ def test_quick_cycle_and_sync_modes(oimap, dovecot, mailgen):
 
 def test_quick_always_with_q(oimap, dovecot, mailgen):
     modes = oimap.workdir / 'modes'
-    oimap.write_config(account_opts={'autorefresh': '0.02',
+    oimap.write_config(account_opts={'autorefresh': '0.01',
                                      'presynchook': f'echo "$OFFLINEIMAPSYNCMODE" >> {modes}'})
     d = daemon(oimap, '-q')
     try:
@@ -289,7 +289,7 @@ def test_keepalive_pings_held_connections(oimap, dovecot):
 # ----------------------------------------------------------------------------- signals
 
 
-def big_folder(dc, mailgen, folder='Big', n=60, size=4000):
+def big_folder(dc, mailgen, folder='Big', n=30, size=4000):
     dc.create(folder)
     dc.append_many(folder, [mailgen.attachment(size) for _ in range(n)])
 
@@ -327,7 +327,7 @@ def test_sigterm_mid_sync_stops_after_the_folder(oimap, dovecot, mailgen):
 
 
 def test_sigusr2_finishes_the_sync_then_stops(oimap, dovecot, mailgen):
-    big_folder(dovecot, mailgen, n=40)
+    big_folder(dovecot, mailgen, n=20)
     dovecot.create('Later')
     dovecot.append_many('Later', [mailgen.plain() for _ in range(5)])
     with slow_proxy(dovecot) as proxy:
@@ -363,7 +363,7 @@ def test_sigusr2_while_sleeping_stops_at_once(oimap, dovecot):
 
 
 def test_third_sigint_stops_at_once(oimap, dovecot, mailgen):
-    big_folder(dovecot, mailgen, n=60)
+    big_folder(dovecot, mailgen, n=20)
     with slow_proxy(dovecot, delay=0.2) as proxy:
         oimap.write_config(host=proxy.host, port=proxy.port,
                            account_opts={'autorefresh': '10'})
@@ -565,6 +565,7 @@ def test_idle_silent_connection_is_replaced(oimap, dovecot, mailgen):
                        timeout=15, what='the catch-up sync')
             dovecot.append('INBOX', mailgen.plain('after the stall'))
             appear_within(oimap, 'INBOX', 1, 2, 'the message after the stall')
+            assert d.stop() == 0, d.describe()
         finally:
             d.kill()
     finally:

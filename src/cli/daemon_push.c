@@ -241,8 +241,7 @@ struct push *daemon_push_start(struct acct_run *ar, struct store *remote,
                                const struct strvec *folders, int keepalive_s)
 {
     if (!store_imap_is(remote)) {
-        log_warn("Account %s: idlefolders needs an IMAP remote repository; ignored",
-                 ar->acc->name);
+        log_warn("Account %s: idlefolders needs an IMAP remote repository; ignored", ar->acc->name);
         return NULL;
     }
     struct push *p = xcalloc(1, sizeof(*p));

@@ -187,8 +187,8 @@ static bool reissue(struct store_imap_watch *w, int timeout_ms, struct err *e)
     return ok && idle_start(w, e);
 }
 
-bool store_imap_watch_step(struct store_imap_watch *w, int ping_timeout_ms,
-                           struct strvec *changed, struct err *e)
+bool store_imap_watch_step(struct store_imap_watch *w, int ping_timeout_ms, struct strvec *changed,
+                           struct err *e)
 {
     bool ok = imap_poll(w->session, e);
     if (ok && !imap_idle_active(w->session)) {

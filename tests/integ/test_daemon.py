@@ -228,6 +228,7 @@ def test_two_accounts_share_one_turn(dovecot_factory, tmp_path, our_binary, mail
     assert len(md.read_folder(tmp_path / 'B', 'INBOX')) == 1
 
 
+@pytest.mark.threads
 def test_two_accounts_at_once(dovecot_factory, tmp_path, our_binary, mailgen):
     """maxsyncaccounts = 2: the accounts sync side by side."""
     dc = dovecot_factory(users={'alice': 'pw1', 'bob': 'pw2'})
@@ -274,6 +275,7 @@ def test_without_holdconnectionopen_each_sync_connects(oimap, dovecot):
     assert d.count('connecting') >= 3
 
 
+@pytest.mark.threads
 def test_keepalive_pings_held_connections(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '0.1'},
                        remote_opts={'holdconnectionopen': True, 'keepalive': 1})
@@ -294,6 +296,7 @@ def big_folder(dc, mailgen, folder='Big', n=30, size=4000):
     dc.append_many(folder, [mailgen.attachment(size) for _ in range(n)])
 
 
+@pytest.mark.threads
 def test_sigterm_mid_sync_stops_after_the_folder(oimap, dovecot, mailgen):
     """SIGTERM while a folder is being copied: that folder finishes, no other starts,
     the lock is released and its file removed; the state is consistent and the next
@@ -495,6 +498,7 @@ def test_idle_append_appears_within_two_seconds(oimap, dovecot, mailgen):
 
 
 @pytest.mark.dovecot(capabilities_remove=['NOTIFY'])
+@pytest.mark.threads
 def test_idle_per_folder_without_notify(oimap, dovecot, mailgen):
     """Without NOTIFY: one IDLE connection per folder; changes in each (new message,
     flag change) are synced within 2 s; a folder not in idlefolders waits for the
@@ -524,6 +528,7 @@ def test_idle_per_folder_without_notify(oimap, dovecot, mailgen):
         assert d.stop() == 0, d.describe()
 
 
+@pytest.mark.threads
 def test_idle_survives_a_dovecot_restart(oimap, dovecot, mailgen):
     """The server restarts: the watcher reconnects by itself (back-off), syncs what it
     may have missed, and a message appended afterwards appears within 2 s."""

@@ -61,14 +61,29 @@ bool daemon_aborting(const struct daemon *d)
     return atomic_load(&d->abort_now);
 }
 
-bool daemon_turn_take(struct daemon *d)
+/* Under d->lock: past the accounts that had their first turn. */
+static void first_advance(struct daemon *d)
 {
+    while (d->first_next < d->n && d->accts[d->first_next].had_turn)
+        d->first_next++;
+    pthread_cond_broadcast(&d->cond);
+}
+
+bool daemon_turn_take(struct acct_run *ar)
+{
+    struct daemon *d = ar->d;
     pthread_mutex_lock(&d->lock);
-    while (d->turns == 0 && !daemon_aborting(d))
+    while ((d->turns == 0 || (!ar->had_turn && d->first_next != ar->index)) &&
+           !daemon_aborting(d))
         pthread_cond_wait(&d->cond, &d->lock);
     bool ok = !daemon_aborting(d);
-    if (ok)
+    if (ok) {
         d->turns--;
+        if (!ar->had_turn) {
+            ar->had_turn = true;
+            first_advance(d);
+        }
+    }
     pthread_mutex_unlock(&d->lock);
     return ok;
 }
@@ -77,7 +92,19 @@ void daemon_turn_give(struct daemon *d)
 {
     pthread_mutex_lock(&d->lock);
     d->turns++;
-    pthread_cond_signal(&d->cond);
+    /* Waiters wait for different things (a turn, their place in the first round). */
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+void daemon_turn_forgo(struct acct_run *ar)
+{
+    struct daemon *d = ar->d;
+    pthread_mutex_lock(&d->lock);
+    if (!ar->had_turn) {
+        ar->had_turn = true;
+        first_advance(d);
+    }
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -303,6 +330,7 @@ int daemon_run(const struct daemon_opts *o)
         struct acct_run *ar = &d.accts[i];
         ar->d = &d;
         ar->acc = cfg->sync[i];
+        ar->index = i;
         snprintf(ar->thread_name, sizeof(ar->thread_name), "Account sync %s", ar->acc->name);
         pthread_mutex_init(&ar->lock, NULL);
         if (!make_pipe(&ar->wake_rd, &ar->wake_wr) || !make_pipe(&ar->push_rd, &ar->push_wr))
@@ -315,6 +343,7 @@ int daemon_run(const struct daemon_opts *o)
         if (!ar->started) {
             log_error("Account %s: cannot start a thread for it", ar->acc->name);
             atomic_store(&d.status, 1);
+            daemon_turn_forgo(ar);
         }
     }
     monitor(&d, sig_fd);

@@ -148,7 +148,7 @@ static bool sync_once(struct acct_state *st, bool quick, const struct strvec *on
     a->only_remote = only;
     repo_setup_refresh(&st->rs, st->ar->acc);
     log_thread_activity("waiting for its turn to sync (maxsyncaccounts)");
-    if (!daemon_turn_take(st->d)) {
+    if (!daemon_turn_take(st->ar)) {
         log_thread_activity(NULL);
         err_set(e, ERR_REPO, ERRK_ABORTED, "Account %s: not synced, the program is stopping", name);
         return false;
@@ -389,6 +389,7 @@ void *daemon_account_main(void *arg)
             st.push = daemon_push_start(ar, st.rs.account.remote, &st.idle_folders, st.keepalive);
         account_loop(&st);
     }
+    daemon_turn_forgo(ar);
     daemon_push_stop(&st.push);
     repo_stores_release(&st.rs);
     strvec_free(&st.idle_folders);

@@ -16,6 +16,8 @@
 struct acct_run {
     struct daemon *d;
     const struct config_account *acc;
+    size_t index;  /* in the configuration's order */
+    bool had_turn; /* (under d->lock) its first turn is taken, or it will never ask */
     char thread_name[160];
     pthread_t thread;
     bool started;
@@ -36,6 +38,7 @@ struct daemon {
     pthread_mutex_t lock;
     pthread_cond_t cond;         /* a sync turn came free, or the program stops */
     unsigned turns;              /* accounts that may start a sync now (maxsyncaccounts) */
+    size_t first_next;           /* the first sync of each account goes in this order */
     atomic_bool stop_after_sync; /* SIGUSR2, SIGABRT */
     atomic_bool abort_now;       /* SIGTERM, SIGINT, SIGHUP */
     atomic_int status;           /* 1 after a critical error */
@@ -46,9 +49,16 @@ struct daemon {
 
 /* Wake the account's sleep (any thread). */
 void daemon_wake(struct acct_run *ar);
-/* Wait for a turn to sync; false if the program stops meanwhile. */
-bool daemon_turn_take(struct daemon *d);
+/*
+ * Wait for a turn to sync; false if the program stops meanwhile.  The
+ * accounts' first syncs start in the configuration's order, as offlineimap's
+ * do (with maxsyncaccounts = 1, one after the other: mbnames, hooks and
+ * output follow the order of "accounts").  An account that ends without
+ * syncing calls daemon_turn_forgo() so the next one is not kept waiting.
+ */
+bool daemon_turn_take(struct acct_run *ar);
 void daemon_turn_give(struct daemon *d);
+void daemon_turn_forgo(struct acct_run *ar);
 bool daemon_aborting(const struct daemon *d);
 
 /*

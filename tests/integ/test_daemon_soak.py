@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.daemon, pytest.mark.slow,
 
 FOLDERS = ('INBOX', 'Lists', 'Archive')
 IDLE = ('INBOX', 'Lists')
+NETWORK_ERROR = re.compile(r'closed the connection|connection (was )?(reset|refused|closed)|'
+                           r'[Bb]roken pipe|timed? ?out|did not answer|'
+                           r'[Cc]onnection reset|EOF|not connected|said BYE', re.S)
 MARK = re.compile(rb'^Subject: (soak-[a-z]+-\d+)', re.M)
 
 
@@ -113,10 +116,14 @@ def test_daemon_soak(oimap, dovecot, mailgen):
         d.signal(signal.SIGUSR1)
         d.wait_cmd('acctdone', after=d.wait_cmd('acct', after=mark, timeout=60), timeout=300)
         rss.append((round(time.monotonic() - t_start), rss_kb(d.pid)))
-        assert d.stop(timeout=120) == 0, d.describe()
+        rc = d.stop(timeout=120)
     finally:
         d.kill()
         proxy.stop()
+    # Errors are expected (each cut is reported, and makes the exit status 1); each must
+    # be about the connection, never about the data.
+    errors = [ev.payload for ev in d.events if ev.severity == 'error']
+    unexpected = [t for t in errors if not NETWORK_ERROR.search(t)]
     snap = oimap.snapshot()
     lost, dups = [], []
     for folder in FOLDERS:
@@ -137,12 +144,16 @@ def test_daemon_soak(oimap, dovecot, mailgen):
         'rss_kb_first': rss[0][1], 'rss_kb_after_60s': warm, 'rss_kb_max': max(k for _, k in rss),
         'rss_kb_end': rss[-1][1], 'rss_samples': rss,
         'lost': lost, 'duplicated': dups, 'counts': snap.counts(),
+        'exit_status': rc, 'errors_reported': len(errors), 'errors_not_network': unexpected[:20],
+        'error_samples': sorted(set(t[:160] for t in errors))[:10],
     }
     text = json.dumps(report, indent=1)
     print(text)
     if os.environ.get('OIMAP_DAEMON_SOAK_REPORT'):
         with open(os.environ['OIMAP_DAEMON_SOAK_REPORT'], 'w') as f:
             f.write(text)
+    assert rc == (1 if errors else 0), d.describe()
+    assert not unexpected, unexpected[:20]
     assert not lost, lost[:40]
     assert not dups, dups[:40]
     snap.assert_in_sync()

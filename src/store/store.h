@@ -239,10 +239,14 @@ struct store_ops {
     /* Wait until every pending save and command has completed. */
     bool (*flush)(struct store_folder *f, struct err *e);
 
-    /* Add or remove flags on messages (by uid for IMAP, by key for Maildir). */
+    /*
+     * Add or remove flags on messages (by uid for IMAP, by key for Maildir).
+     * May be queued (IMAP pipelines its STOREs): the change is made, or its
+     * error reported, by flush() at the latest.
+     */
     bool (*set_flags)(struct store_folder *f, const struct store_msg *msgs, size_t n,
                       flagset_t flags, bool add, struct err *e);
-    /* Remove messages. */
+    /* Remove messages; done when it returns true. */
     bool (*delete_msgs)(struct store_folder *f, const struct store_msg *msgs, size_t n,
                         struct err *e);
     /*

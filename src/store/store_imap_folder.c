@@ -417,6 +417,17 @@ void store_imap_close_folder(struct store_folder **fp)
     if (!f)
         return;
     if (f->slot) {
+        /*
+         * Commands still unanswered (a failure left pipelined STOREs or
+         * APPENDs behind) have callbacks into f: their answers are read now,
+         * or the connection is given up, before f goes away.
+         */
+        if (f->slot->session && imap_pending(f->slot->session) > 0) {
+            struct err we = ERR_INIT;
+            if (!imap_wait_all(f->slot->session, &we))
+                log_debug(LOGC_IMAP, "folder %s: %s", f->name, we.msg);
+            err_clear(&we);
+        }
         if (f->slot->session) {
             imap_session_set_literal_handler(f->slot->session, NULL);
             imap_session_set_untagged(f->slot->session, NULL, NULL);
@@ -429,6 +440,7 @@ void store_imap_close_folder(struct store_folder **fp)
     store_imap_save_drop(f);
     err_clear(&f->body_err);
     err_clear(&f->save_err);
+    err_clear(&f->flags_err);
     free(f->searches);
     free(f->name);
     free(f);
@@ -600,8 +612,9 @@ static void store_done(void *ctx, const struct imap_resp *r, const struct err *e
                 imap_status_name(r->status), r->text ? r->text : "");
 }
 
-static bool store_flags_on(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                           const char *flaglist, bool add, struct err *e)
+/* Sends UID STORE commands for msgs; answers go to refused (which must outlive them). */
+static bool send_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                       const char *flaglist, bool add, struct err *refused, struct err *e)
 {
     struct uidvec uids = UIDVEC_INIT;
     for (size_t i = 0; i < n; i++)
@@ -609,21 +622,13 @@ static bool store_flags_on(struct store_folder *f, const struct store_msg *msgs,
     uidvec_sort_unique(&uids);
     struct buf set;
     buf_init(&set, IMAP_SET_MAX + 64);
-    struct err refused = ERR_INIT;
     bool ok = true;
     for (size_t i = 0; i < uids.n && ok;) {
         buf_reset(&set);
         i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-        ok = imap_send(f->slot->session, 0, store_done, &refused, e,
+        ok = imap_send(f->slot->session, 0, store_done, refused, e,
                        "UID STORE %s %cFLAGS.SILENT %s", set.data, add ? '+' : '-', flaglist);
     }
-    if (ok)
-        ok = imap_wait_all(f->slot->session, e);
-    if (ok && err_isset(&refused)) {
-        err_move(e, &refused);
-        ok = false;
-    }
-    err_clear(&refused);
     buf_release(&set);
     uidvec_free(&uids);
     if (!ok)
@@ -631,64 +636,77 @@ static bool store_flags_on(struct store_folder *f, const struct store_msg *msgs,
     return ok;
 }
 
+/*
+ * Pipelined: the STOREs of every flag change of a pass go out together and
+ * store_imap_flush() waits for them (one round trip, not one per change).
+ */
 bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
                           flagset_t flags, bool add, struct err *e)
 {
     if (n == 0)
         return true;
+    if (!f->slot->session) {
+        err_set(e, ERR_FOLDER, ERRK_NETWORK, "folder %s: the connection was dropped", f->name);
+        return false;
+    }
     struct buf list;
     buf_init(&list, 4096);
     store_imap_flag_list(f->st, flags, &list);
     bool ok = true;
     if (strcmp(list.data, "()") != 0)
-        ok = store_flags_on(f, msgs, n, list.data, add, e);
+        ok = send_flags(f, msgs, n, list.data, add, &f->flags_err, e);
     buf_release(&list);
     return ok;
 }
 
+/* \Deleted and the expunge in one round trip: UID EXPUNGE only removes what is \Deleted. */
 bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
                             struct err *e)
 {
     if (n == 0)
         return true;
-    if (!store_flags_on(f, msgs, n, "(\\Deleted)", true, e))
-        return false;
-    crashpoint("imap-deleted-flagged");
-    if (!f->st->o.expunge)
-        return true;
     struct imap_session *s = f->slot->session;
-    if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
-        /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
-         * as offlineimap does. */
-        bool ok = imap_command(s, 0, NULL, e, "EXPUNGE");
+    struct err refused = ERR_INIT;
+    bool ok = send_flags(f, msgs, n, "(\\Deleted)", true, &refused, e);
+    crashpoint("imap-deleted-flagged");
+    if (ok && f->st->o.expunge) {
+        if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
+            /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
+             * as offlineimap does. */
+            ok = imap_send(s, 0, store_done, &refused, e, "EXPUNGE");
+        } else {
+            struct uidvec uids = UIDVEC_INIT;
+            for (size_t i = 0; i < n; i++)
+                uidvec_push(&uids, msgs[i].uid);
+            uidvec_sort_unique(&uids);
+            struct buf set;
+            buf_init(&set, IMAP_SET_MAX + 64);
+            for (size_t i = 0; i < uids.n && ok;) {
+                buf_reset(&set);
+                i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
+                ok = imap_send(s, 0, store_done, &refused, e, "UID EXPUNGE %s", set.data);
+            }
+            buf_release(&set);
+            uidvec_free(&uids);
+        }
         if (!ok)
             err_prefix(e, "folder %s: ", f->name);
-        return ok;
     }
-    struct uidvec uids = UIDVEC_INIT;
-    for (size_t i = 0; i < n; i++)
-        uidvec_push(&uids, msgs[i].uid);
-    uidvec_sort_unique(&uids);
-    struct buf set;
-    buf_init(&set, IMAP_SET_MAX + 64);
-    struct err refused = ERR_INIT;
-    bool ok = true;
-    for (size_t i = 0; i < uids.n && ok;) {
-        buf_reset(&set);
-        i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-        ok = imap_send(s, 0, store_done, &refused, e, "UID EXPUNGE %s", set.data);
+    /* Every command sent must be answered before refused goes out of scope. */
+    struct err we = ERR_INIT;
+    bool waited = s && imap_wait_all(s, &we);
+    if (ok && !waited) {
+        err_move(e, &we);
+        err_prefix(e, "folder %s: ", f->name);
+        ok = false;
     }
-    if (ok)
-        ok = imap_wait_all(s, e);
+    err_clear(&we);
     if (ok && err_isset(&refused)) {
         err_move(e, &refused);
+        err_prefix(e, "folder %s: ", f->name);
         ok = false;
     }
     err_clear(&refused);
-    buf_release(&set);
-    uidvec_free(&uids);
-    if (!ok)
-        err_prefix(e, "folder %s: ", f->name);
     return ok;
 }
 

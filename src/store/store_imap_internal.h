@@ -75,6 +75,8 @@ struct store_folder {
     struct store_changes *changes;
     /* Saves in flight. */
     struct err save_err;
+    /* Flag changes sent and not yet answered: the first refusal (flush reports it). */
+    struct err flags_err;
     /* Without UIDPLUS: stored appends whose UID is still to be searched for. */
     struct append **searches;
     size_t n_searches, cap_searches;

@@ -650,3 +650,84 @@ def test_changedsince_refused(client, servers, mailgen):
     assert sum('CHANGEDSINCE' in c for c in cmds) == 1, cmds
     got = client.by_uid('INBOX')
     assert 'F' in got[1][0].flag_set and 'F' not in got[2][0].flag_set
+
+
+# ----------------------------------------------------------------------------- STORE refused
+
+
+def _synced_pair(client, servers, mailgen):
+    """A first sync of INBOX with UIDs 1 and 2 (no flags); returns the bodies."""
+    bodies = {1: mailgen.plain(), 2: mailgen.plain()}
+    srv = servers([*login(), *list_folders(['INBOX']), *download('INBOX', bodies)])
+    client.configure(srv)
+    check_run(client.run(), srv, status=0)
+    assert sorted(client.by_uid('INBOX')) == [1, 2]
+    return bodies
+
+
+def _status_flags(client) -> dict[int, str]:
+    import sqlite3
+    db = client.workdir / 'metadata' / 'Account-Test' / 'LocalStatus-sqlite' / 'INBOX'
+    con = sqlite3.connect(db)
+    try:
+        return {uid: flags for uid, flags in con.execute('SELECT id, flags FROM status')}
+    finally:
+        con.close()
+
+
+def test_flag_store_refused(client, servers, mailgen):
+    """The flag changes of a pass go out pipelined; a NO to one of them fails the
+    folder naming the refusal, and no status row records a change the server refused,
+    so the next run sends it again."""
+    _synced_pair(client, servers, mailgen)
+    for m in md.read_folder(client.maildir, 'INBOX'):
+        md.add_flags(m.path, 'FS' if m.uid == 1 else 'S')
+    refuse = [*login(), *list_folders(['INBOX']), select('INBOX', 2, uidnext=3),
+              fetch_flags({1: (), 2: ()}),
+              Step(r'UID STORE .*', b'$TAG NO [CANNOT] flags are read-only here\r\n'),
+              Step(r'UID STORE .*', ok(), optional=True)]
+    srv = servers(refuse)
+    client.configure(srv)
+    m = client.run()
+    check_run(m, srv, status=1)
+    assert_line_names(error_lines(m), m, 'INBOX', 'refused', 'read-only here')
+    assert _status_flags(client) == {1: '', 2: ''}, 'a refused change was recorded'
+    stores = srv.connections[0].sent_command(r'UID STORE .*')
+    assert stores, srv.describe()
+
+    accept = [*login(), *list_folders(['INBOX']), select('INBOX', 2, uidnext=3),
+              fetch_flags({1: (), 2: ()}), Step(r'UID STORE .*', ok()),
+              Step(r'UID STORE .*', ok(), optional=True)]
+    srv2 = servers(accept)
+    client.configure(srv2)
+    check_run(client.run(), srv2, status=0)
+    assert _status_flags(client) == {1: 'FS', 2: 'S'}
+
+
+def test_delete_store_refused(client, servers, mailgen):
+    """A local deletion: \\Deleted and UID EXPUNGE go out in one round trip; a NO to
+    the STORE fails the folder and keeps the status row, so the next run deletes again
+    (the message is not forgotten while still on the server)."""
+    _synced_pair(client, servers, mailgen)
+    victim = [m for m in md.read_folder(client.maildir, 'INBOX') if m.uid == 2][0]
+    md.delete(victim.path)
+    refuse = [*login(), *list_folders(['INBOX']), select('INBOX', 2, uidnext=3),
+              fetch_flags({1: (), 2: ()}),
+              Step(r'UID STORE 2 \+FLAGS\.SILENT \(\\Deleted\)',
+                   b'$TAG NO [CANNOT] no deleting here\r\n'),
+              Step(r'UID EXPUNGE 2', ok())]
+    srv = servers(refuse)
+    client.configure(srv)
+    m = client.run()
+    check_run(m, srv, status=1)
+    assert_line_names(error_lines(m), m, 'INBOX', 'no deleting here')
+    assert sorted(_status_flags(client)) == [1, 2], 'the refused deletion was recorded'
+
+    accept = [*login(), *list_folders(['INBOX']), select('INBOX', 2, uidnext=3),
+              fetch_flags({1: (), 2: ()}),
+              Step(r'UID STORE 2 \+FLAGS\.SILENT \(\\Deleted\)', ok()),
+              Step(r'UID EXPUNGE 2', b'* 2 EXPUNGE\r\n', ok())]
+    srv2 = servers(accept)
+    client.configure(srv2)
+    check_run(client.run(), srv2, status=0)
+    assert sorted(_status_flags(client)) == [1]

@@ -117,7 +117,24 @@ static bool put(struct store_writer *w, char c, struct err *e)
     return true;
 }
 
-/* CRLF -> LF; a CR is held back until the next byte shows what it is. */
+static bool put_run(struct store_writer *w, const char *p, size_t n, struct err *e)
+{
+    while (n) {
+        if (w->buflen == MAILDIR_IO_CHUNK && !drain(w, e))
+            return false;
+        size_t room = MAILDIR_IO_CHUNK - w->buflen, k = n < room ? n : room;
+        memcpy(w->buf + w->buflen, p, k);
+        w->buflen += k;
+        p += k;
+        n -= k;
+    }
+    return true;
+}
+
+/*
+ * CRLF -> LF, copying the runs between CRs whole; a CR at the end of data is
+ * held back until the next byte shows what it is.
+ */
 bool maildir_save_write(struct store_writer *w, const void *data, size_t len, struct err *e)
 {
     if (w->failed) {
@@ -125,18 +142,26 @@ bool maildir_save_write(struct store_writer *w, const void *data, size_t len, st
                 w->f->path, w->tmpname);
         return false;
     }
-    const char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        char c = p[i];
-        if (w->pending_cr) {
-            w->pending_cr = false;
-            if (c != '\n' && !put(w, '\r', e))
-                return false;
-        }
-        if (c == '\r')
-            w->pending_cr = true;
-        else if (!put(w, c, e))
+    const char *p = data, *end = p + len;
+    if (w->pending_cr && p < end) {
+        w->pending_cr = false;
+        if (*p != '\n' && !put(w, '\r', e))
             return false;
+    }
+    while (p < end) {
+        const char *cr = memchr(p, '\r', (size_t)(end - p));
+        if (!put_run(w, p, (size_t)((cr ? cr : end) - p), e))
+            return false;
+        if (!cr)
+            break;
+        if (cr + 1 == end) {
+            w->pending_cr = true;
+            break;
+        }
+        /* A CR before LF goes; the LF starts the next run.  A lone CR stays. */
+        if (cr[1] != '\n' && !put(w, '\r', e))
+            return false;
+        p = cr + 1;
     }
     return true;
 }

@@ -219,11 +219,19 @@ static enum try_result prepare(struct exchange *x, char **why_r)
     case AUTH_MECH_SCRAM_SHA_1:
     case AUTH_MECH_SCRAM_SHA_256:
     case AUTH_MECH_GSSAPI: {
+        /*
+         * GSSAPI names the user by the Kerberos ticket; like offlineimap, we
+         * ask to be remoteuser (the authorization identity), so that the
+         * server maps the principal to that mailbox (krb5_kuserok).
+         */
+        const char *authzid = o->identity;
+        if (!authzid && x->mech == AUTH_MECH_GSSAPI && o->user && *o->user)
+            authzid = o->user;
         struct auth_sasl_opts so = {.mech = auth_mech_name(x->mech),
                                     .service = "imap",
                                     .host = o->host,
                                     .user = o->user,
-                                    .authzid = o->identity,
+                                    .authzid = authzid,
                                     .password = x->mech == AUTH_MECH_GSSAPI ? NULL : x->secret};
         if (x->mech == AUTH_MECH_GSSAPI && !o->host) {
             *why_r = xstrdup("GSSAPI needs the server's host name (remotehost)");

@@ -16,7 +16,7 @@ final-sigma rule), that dates parse like time.strptime(text, "%Y-%m-%d")
 (maxage, startdate), and that config_ini_unicode.c still matches this
 Python's Unicode tables.
 
-    compare_with_python.py --dump PATH/config-ini-dump [--random N] DIR...
+    compare_with_python.py --dump PATH/config-ini-dump [--random N] DIR_OR_FILE...
 """
 import argparse
 import configparser
@@ -233,13 +233,16 @@ def main():
     ap.add_argument("--dump", required=True)
     ap.add_argument("--random", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("dirs", nargs="*")
+    ap.add_argument("dirs", nargs="*", help="directories (every file in them) or files")
     args = ap.parse_args()
 
     ok = check_unicode_tables()
     count = 0
     files = []
     for directory in args.dirs:
+        if os.path.isfile(directory):
+            files.append(directory)
+            continue
         for name in sorted(os.listdir(directory)):
             path = os.path.join(directory, name)
             if os.path.isfile(path):

@@ -335,17 +335,19 @@ static int connect_any(struct addrinfo **addrs, size_t naddrs, int timeout_ms, i
     return fd;
 }
 
-static bool addr_is_loopback(const struct sockaddr *sa)
+static bool addr_is_loopback(const struct sockaddr *sa, size_t len)
 {
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof(in));
+        return (ntohl(in.sin_addr.s_addr) >> 24) == 127;
     }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a))
+    if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof(in6));
+        if (IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr))
             return true;
-        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+        return IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr) && in6.sin6_addr.s6_addr[12] == 127;
     }
     return false;
 }
@@ -355,7 +357,7 @@ static bool peer_is_loopback(int fd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
-           addr_is_loopback((const struct sockaddr *)&ss);
+           addr_is_loopback((const struct sockaddr *)&ss, len);
 }
 
 bool conn_host_is_loopback(const char *host)
@@ -365,9 +367,9 @@ bool conn_host_is_loopback(const char *host)
     struct sockaddr_in in = {.sin_family = AF_INET};
     struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
     if (inet_pton(AF_INET, host, &in.sin_addr) == 1)
-        return addr_is_loopback((const struct sockaddr *)&in);
+        return addr_is_loopback((const struct sockaddr *)&in, sizeof(in));
     if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1)
-        return addr_is_loopback((const struct sockaddr *)&in6);
+        return addr_is_loopback((const struct sockaddr *)&in6, sizeof(in6));
     return false;
 }
 

@@ -813,17 +813,16 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (same_as_status(&rows, &ll)) {
             log_debug(LOGC_SYNC, "folder %s: server unchanged, local folder as in the status",
                       j->remote_name);
-            struct sync_state now = saved;
-            now.local_stamp = !stamp_racy && stamp.len ? stamp.data : NULL;
-            now.select = sel;
-            struct err se = ERR_INIT;
-            if (!sync_state_save(r.db, &now, &saved, &se))
-                log_warn("%s", se.msg);
-            else {
-                fin = now;
-                have_fin = true;
-            }
-            err_clear(&se);
+            /*
+             * The stamp (taken before the listing) goes to the skip list only:
+             * the database is left as it is, so this costs no write and no
+             * fsync, and the skip list's line, which describes the database
+             * as it is now, holds the stamp for the next run.
+             */
+            fin = saved;
+            fin.local_stamp = !stamp_racy && stamp.len ? stamp.data : NULL;
+            fin.select = sel;
+            have_fin = true;
             ok = true;
             skipped = true;
             goto out;

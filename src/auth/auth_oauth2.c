@@ -23,6 +23,8 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "auth/oauth2_dl.h"
 #include <openssl/evp.h>
 
 /* ---- the endpoint's answer ---- */
@@ -82,6 +84,8 @@ bool oauth2_parse_response(const char *body, size_t len, long http_status, const
                            int64_t now, struct oauth2_token *t, struct err *e)
 {
     memset(t, 0, sizeof(*t));
+    if (!oauth2_dl_load(e))
+        return false;
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root || !json_is_object(root)) {
@@ -141,6 +145,8 @@ static void init_curl(void)
 
 bool oauth2_check_url(const char *url, struct err *e)
 {
+    if (!oauth2_dl_load(e))
+        return false;
     pthread_once(&curl_once, init_curl);
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
@@ -302,6 +308,11 @@ void oauth2_cache_key(const struct oauth2_request *r, char out[65])
 
 bool oauth2_cache_read(const char *path, const char *key, int64_t now, struct oauth2_token *t)
 {
+    struct err le = ERR_INIT;
+    bool usable = oauth2_dl_load(&le);
+    err_clear(&le);
+    if (!usable)
+        return false; /* no token from the cache: the refresh says what is missing */
     memset(t, 0, sizeof(*t));
     struct stat st;
     if (stat(path, &st) != 0)
@@ -344,6 +355,8 @@ bool oauth2_cache_read(const char *path, const char *key, int64_t now, struct oa
 bool oauth2_cache_write(const char *path, const char *key, const struct oauth2_token *t,
                         struct err *e)
 {
+    if (!oauth2_dl_load(e))
+        return false;
     json_t *root = json_object();
     json_object_set_new(root, "key", json_string(key));
     if (t->access_token && t->expires_at > 0) {

@@ -53,11 +53,12 @@ enum ev_type {
     EV_VALIDITY_PROBLEM,  /* folder, repo, saved, got */
     EV_CALLING_HOOK,      /* text = command */
     EV_HOOK_OUTPUT,       /* text = formatted stdout/stderr/return code */
-    EV_SLEEPING,          /* num = sleep seconds, count = remaining seconds */
+    EV_SLEEPING,          /* account, num = sleep seconds, count = remaining seconds */
     EV_NEW_STATUS_DB,     /* repo, folder: "Creating new Local Status db" */
-    EV_PROGRESS,          /* folder, num/total messages, count bytes done */
+    EV_PROGRESS,          /* account, folder, num/total messages copied, count = bytes */
     EV_THREAD_START,      /* thread name in ev->thread, account */
     EV_THREAD_EXIT,       /* thread name */
+    EV_IGNORING_MESSAGE,  /* copy_ignore_eval: uid, repo(_type), folder -> dst_repo(_type) */
 };
 
 struct log_event {

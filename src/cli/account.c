@@ -554,7 +554,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
                 if (made) {
                     struct log_event nev = {.type = EV_NEW_STATUS_DB,
                                             .account = a->name,
-                                            .repo = a->name,
+                                            .repo = a->local->name,
                                             .folder = rname};
                     log_emit(&nev);
                 }

@@ -739,7 +739,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (status_db_created(r.db)) {
         struct log_event nev = {.type = EV_NEW_STATUS_DB,
                                 .account = j->account,
-                                .repo = j->account,
+                                .repo = j->local->name,
                                 .folder = j->remote_name};
         log_emit(&nev);
     }
@@ -930,9 +930,20 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (j->copy_ignore && j->copy_ignore->n) {
         /* copy_ignore_eval: these server messages are never downloaded. */
         size_t keep = 0;
-        for (size_t i = 0; i < plan.download.n; i++)
-            if (!uidvec_contains_sorted(j->copy_ignore, plan.download.v[i].uid))
+        for (size_t i = 0; i < plan.download.n; i++) {
+            if (!uidvec_contains_sorted(j->copy_ignore, plan.download.v[i].uid)) {
                 plan.download.v[keep++] = plan.download.v[i];
+                continue;
+            }
+            struct log_event iev = {
+                .type = EV_IGNORING_MESSAGE, .account = j->account,
+                .uid = plan.download.v[i].uid, .repo = j->remote->name,
+                .repo_type = store_type(j->remote), .folder = j->remote_name,
+                .dst_repo = j->local->name, .dst_type = store_type(j->local),
+                .dst_folder = j->local_name,
+            };
+            log_emit(&iev);
+        }
         plan.download.n = keep;
     }
     struct err guard = ERR_INIT;

@@ -28,6 +28,9 @@
 #define BANNER_8                                                                                   \
     "OfflineIMAP 8.0.0\n  Licensed under the GNU GPL v2 or any later version (with an OpenSSL "    \
     "exception)\n"
+#define BL_FALLBACK                                                                                \
+    "WARNING:root:The blinkenlights interface needs a terminal, and standard output is not "       \
+    "one. Using ttyui instead.\n"
 #define ENV_LINE "imaplib2 v3.05, Python v3.11.2, OpenSSL 3.0.19 27 Jan 2026"
 
 static void test_names(void)
@@ -47,12 +50,10 @@ static void test_names(void)
         {"Noninteractive.Basic", UI_KIND_BASIC, "basic", OLD_NAME_WARNING, NULL},
         {"Noninteractive.Quiet", UI_KIND_QUIET, "quiet", OLD_NAME_WARNING, NULL},
         {"Machine.MachineUI", UI_KIND_MACHINE, "machineui", OLD_NAME_WARNING, NULL},
-        {"blinkenlights", UI_KIND_TTY, "ttyui",
-         "WARNING:root:The blinkenlights interface is not built yet; using ttyui instead.\n", NULL},
-        {"Curses.Blinkenlights", UI_KIND_TTY, "ttyui",
-         OLD_NAME_WARNING
-         "WARNING:root:The blinkenlights interface is not built yet; using ttyui instead.\n",
-         NULL},
+        /* Not on a terminal here (a memory stream): ttyui instead, with a warning. */
+        {"blinkenlights", UI_KIND_TTY, "ttyui", BL_FALLBACK, NULL},
+        {"Curses.Blinkenlights", UI_KIND_TTY, "ttyui", OLD_NAME_WARNING BL_FALLBACK, NULL},
+        {"Tk.Blinkenlights", UI_KIND_TTY, "ttyui", OLD_NAME_WARNING BL_FALLBACK, NULL},
         {"bogus", -1, NULL, "",
          "UI 'bogus' does not exist, choose one of: ttyui, basic, quiet, syslog, machineui, "
          "blinkenlights"},

@@ -70,6 +70,10 @@ SCENARIO = [
     ev(CI, 'thread_start', account='Test'),
     ev(FI, 'copying_message', uid=7, num=1, total=2, folder='INBOX', dst_folder='INBOX', **R),
     ev(FI, 'copying_message', uid=-1, num=2, total=2, folder='INBOX', dst_folder='INBOX', **L),
+    ev(FI, 'ignoring_message', uid=8, folder='INBOX', dst_folder='INBOX', **R),
+    # Progress of a short copy: nothing, as offlineimap (which has none) prints.
+    ev(FI, 'progress', account='Test', folder='INBOX', num=1, total=2, count=2048),
+    ev(FI, 'progress', account='Test', folder='INBOX', num=2, total=2, count=4096),
     log(CI, 'warn', 'UID 7 has defects: [MissingHeaderBodySeparatorDefect()]'),
     log(CI, 'warn', ' ... applying multipart boundary fix.'),
     ev(M, 'thread_exit', text=CI),
@@ -290,6 +294,10 @@ def run_python(variant, logfile, syslog_path):
             ui.syncingmessages(srepo, sfolder, drepo, dfolder)
         elif type_ == 'copying_message':
             ui.copyingmessage(f['uid'], f['num'], f['total'], sfolder, dfolder)
+        elif type_ == 'ignoring_message':
+            ui.ignorecopyingmessage(f['uid'], sfolder, dfolder)
+        elif type_ == 'progress':
+            pass  # offlineimap has no progress display
         elif type_ == 'deleting_messages':
             ui.deletingmessages(uids, [dfolder])
         elif type_ == 'adding_flags':

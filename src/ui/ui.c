@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 static const char *const kind_names[] = {
-    [UI_KIND_TTY] = "ttyui",     [UI_KIND_BASIC] = "basic",       [UI_KIND_QUIET] = "quiet",
-    [UI_KIND_SYSLOG] = "syslog", [UI_KIND_MACHINE] = "machineui",
+    [UI_KIND_TTY] = "ttyui",         [UI_KIND_BASIC] = "basic",
+    [UI_KIND_QUIET] = "quiet",       [UI_KIND_SYSLOG] = "syslog",
+    [UI_KIND_MACHINE] = "machineui", [UI_KIND_BLINKENLIGHTS] = "blinkenlights",
 };
 
 /* offlineimap3's UI_LIST keys, in its order, for its messages. */
@@ -99,26 +100,43 @@ void ui_logfile_write(FILE *f, enum log_level level, const char *msg)
     fflush(f);
 }
 
-void ui_emit(struct ui *ui, const struct ui_record *r)
+int64_t ui_now_ms(const struct ui *ui)
 {
-    if (r->level < (r->startup ? ui->base_level : ui->level))
+    if (ui->now_ms)
+        return ui->now_ms();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ui_emit(struct ui *ui, const struct ui_record *orig)
+{
+    if (orig->level < (orig->startup ? ui->base_level : ui->level))
         return;
+    struct ui_record clean = *orig;
+    char *redacted = ui_redact(orig->msg, &ui->secrets);
+    if (redacted)
+        clean.msg = redacted;
+    const struct ui_record *r = &clean;
     if (ui->use_syslog_console) {
         ui_syslog_send(&ui->syslog, ui->err, r->level, r->msg);
     } else if (ui->kind == UI_KIND_TTY) {
         ui_tty_write(ui, r);
     } else if (ui->kind == UI_KIND_MACHINE) {
         ui_machine_write(ui, r);
+    } else if (ui->bl) {
+        ui_bl_write(ui, r);
     } else {
         fprintf(ui->console, "%s\n", r->msg);
         fflush(ui->console);
     }
-    if (r->console_only)
-        return;
-    if (ui->logfile)
-        ui_logfile_write(ui->logfile, r->level, r->msg);
-    if (ui->use_syslog_dup)
-        ui_syslog_send(&ui->syslog, ui->err, r->level, r->msg);
+    if (!r->console_only) {
+        if (ui->logfile)
+            ui_logfile_write(ui->logfile, r->level, r->msg);
+        if (ui->use_syslog_dup)
+            ui_syslog_send(&ui->syslog, ui->err, r->level, r->msg);
+    }
+    free(redacted);
 }
 
 static void emitv(struct ui *ui, enum log_level level, const char *command, const char *thread,
@@ -247,12 +265,18 @@ void ui_event(struct ui *ui, const struct log_event *ev)
     pthread_mutex_lock(&ui->lock);
     if (copy.type == EV_VALIDITY_PROBLEM)
         ui->nuidval++;
+    if (ui->bl)
+        ui_bl_event(ui, &copy);
     if (copy.type == EV_LOG)
         log_text_event(ui, &copy);
     else if (ui->kind == UI_KIND_MACHINE)
         ui_machine_event(ui, &copy);
     else
         ui_text_event(ui, &copy);
+    if (copy.type == EV_PROGRESS)
+        ui_progress_event(ui, &copy);
+    else if (copy.type == EV_THREAD_EXIT)
+        ui_progress_forget(ui, copy.text ? copy.text : copy.thread);
     pthread_mutex_unlock(&ui->lock);
 }
 
@@ -316,15 +340,9 @@ struct ui *ui_new(const char *name, const struct ui_opts *opts, struct err *e)
     }
     enum ui_kind kind;
     if (!find_kind(type, &kind)) {
-        if (!str_ieq(type, "blinkenlights")) {
-            err_set(e, ERR_CRITICAL, ERRK_CONFIG, "UI '%s' does not exist, choose one of: %s", type,
-                    UI_LIST_TEXT);
-            return NULL;
-        }
-        fprintf(errf, "WARNING:root:The blinkenlights interface is not built yet; "
-                      "using ttyui instead.\n");
-        fflush(errf);
-        kind = UI_KIND_TTY;
+        err_set(e, ERR_CRITICAL, ERRK_CONFIG, "UI '%s' does not exist, choose one of: %s", type,
+                UI_LIST_TEXT);
+        return NULL;
     }
 
     struct ui *ui = xcalloc(1, sizeof(*ui));
@@ -341,9 +359,18 @@ struct ui *ui_new(const char *name, const struct ui_opts *opts, struct err *e)
     ui->dry_run = opts->dry_run;
     ui->version = xstrdup(opts->version ? opts->version : "0");
     ui->syslog.fd = -1;
+    ui->now_ms = opts->now_ms;
+    ui->progress_ms = opts->progress_ms;
+    if (!ui->progress_ms) {
+        const char *env = getenv("OIMAP_PROGRESS_MS");
+        uint32_t ms;
+        ui->progress_ms = env && str_to_u32(env, strlen(env), &ms) ? ms : 10000;
+    }
 
     /* The syslog interface does not honour -s: it already logs there. */
-    const char *syslog_path = opts->syslog_path ? opts->syslog_path : "/dev/log";
+    const char *syslog_path = opts->syslog_path ? opts->syslog_path : getenv("OIMAP_SYSLOG_SOCKET");
+    if (!syslog_path || !*syslog_path)
+        syslog_path = "/dev/log";
     if (kind == UI_KIND_SYSLOG || opts->syslog) {
         if (!ui_syslog_open(&ui->syslog, syslog_path, e)) {
             ui_free(&ui);
@@ -356,6 +383,17 @@ struct ui *ui_new(const char *name, const struct ui_opts *opts, struct err *e)
         ui_free(&ui);
         return NULL;
     }
+    if (kind == UI_KIND_BLINKENLIGHTS) {
+        struct err be = ERR_INIT;
+        if (!ui_bl_start(ui, opts, &be)) {
+            /* offlineimap would die in curses; a usable interface is kinder. */
+            fprintf(errf, "WARNING:root:%s Using ttyui instead.\n", be.msg);
+            fflush(errf);
+            err_clear(&be);
+            ui->kind = UI_KIND_TTY;
+            ui->console = ui->err;
+        }
+    }
     return ui;
 }
 
@@ -364,6 +402,7 @@ void ui_free(struct ui **uip)
     struct ui *ui = *uip;
     if (!ui)
         return;
+    ui_bl_stop(ui);
     if (ui->installed)
         log_set_sink(NULL, NULL);
     if (ui->logfile)
@@ -376,6 +415,13 @@ void ui_free(struct ui **uip)
     strvec_free(&ui->errors);
     strvec_free(&ui->thr_names);
     strvec_free(&ui->thr_accounts);
+    for (size_t i = 0; i < ui->secrets.n; i++) {
+        volatile char *v = ui->secrets.v[i];
+        for (size_t j = 0; v[j]; j++)
+            v[j] = 0;
+    }
+    strvec_free(&ui->secrets);
+    ui_progress_free(ui);
     free(ui);
     *uip = NULL;
 }
@@ -397,10 +443,36 @@ const char *ui_name(const struct ui *ui)
     return kind_names[ui->kind];
 }
 
+void ui_set_control(struct ui *ui, const struct ui_control *ctl)
+{
+    pthread_mutex_lock(&ui->lock);
+    ui->control = ctl ? *ctl : (struct ui_control){0};
+    pthread_mutex_unlock(&ui->lock);
+}
+
+static void add_secret_locked(struct ui *ui, const char *secret)
+{
+    if (!secret || strlen(secret) < 4 || strvec_contains(&ui->secrets, secret))
+        return;
+    strvec_push(&ui->secrets, secret);
+}
+
+void ui_add_secret(struct ui *ui, const char *secret)
+{
+    pthread_mutex_lock(&ui->lock);
+    add_secret_locked(ui, secret);
+    pthread_mutex_unlock(&ui->lock);
+}
+
+char *ui_banner_text(const struct ui *ui)
+{
+    return xasprintf("OfflineIMAP %s\n  " BANNER_LICENSE, ui->version);
+}
+
 void ui_banner(struct ui *ui, const char *info)
 {
     const char *thread = log_thread_name();
-    char *banner = xasprintf("OfflineIMAP %s\n  " BANNER_LICENSE, ui->version);
+    char *banner = ui_banner_text(ui);
     pthread_mutex_lock(&ui->lock);
     struct ui_record r = {.level = LOG_INFO,
                           .thread = thread,
@@ -464,7 +536,8 @@ bool ui_get_password(struct ui *ui, const char *account, const char *host, const
     const char *thread = log_thread_name();
     bool ok = false;
     *pw_r = NULL;
-    if (ui->kind != UI_KIND_TTY && ui->kind != UI_KIND_MACHINE) {
+    if (ui->kind != UI_KIND_TTY && ui->kind != UI_KIND_MACHINE &&
+        ui->kind != UI_KIND_BLINKENLIGHTS) {
         err_set(e, ERR_REPO, ERRK_CONFIG,
                 "Prompting for a password is not supported in this UI backend.");
         return false;
@@ -476,11 +549,22 @@ bool ui_get_password(struct ui *ui, const char *account, const char *host, const
         char *prompt = xasprintf("Enter password for user '%s': ", ui_s(user));
         ok = ui_tty_getpass(ui, prompt, pw_r, e);
         free(prompt);
-    } else {
+    } else if (ui->kind == UI_KIND_MACHINE) {
         if (errmsg)
             ui_emitf(ui, LOG_WARN, "getpasserror", thread, "%s\n%s", ui_s(user), errmsg);
         ok = ui_machine_getpass(ui, ui_s(user), pw_r, e);
+    } else if (ui->bl) {
+        if (errmsg)
+            ui_emitf(ui, LOG_WARN, NULL, thread, "%s: %s", ui_s(user), errmsg);
+        ok = ui_bl_getpass(ui, ui_s(user), pw_r, e);
+    } else {
+        err_set(e, ERR_REPO, ERRK_AUTH,
+                "Cannot prompt for the password of user '%s': the blinkenlights screen has "
+                "ended.",
+                ui_s(user));
     }
+    if (ok)
+        add_secret_locked(ui, *pw_r);
     pthread_mutex_unlock(&ui->lock);
     return ok;
 }
@@ -524,6 +608,7 @@ int ui_terminate(struct ui *ui, int status, const char *errortitle, const char *
 {
     const char *thread = log_thread_name();
     const char *title = ui_s(errortitle), *msg = ui_s(errormsg);
+    ui_bl_stop(ui);
     pthread_mutex_lock(&ui->lock);
     int st = exit_status_locked(ui, status);
     if (ui->kind == UI_KIND_MACHINE) {

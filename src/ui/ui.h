@@ -16,12 +16,36 @@
  *              "<severity>:<command>:<thread>:<payload>", both last parts
  *              URL-encoded with Python's quote_plus rules; reads a password
  *              line from stdin after a "getpass" line.
+ *   blinkenlights  ncurses on the terminal (see ui_bl.h): a banner line, the
+ *              log pane (bare messages, in the colour of the speaker's
+ *              light), and at the bottom one row per account,
+ *              "N: [active|  M:SS] <account>: " followed by a light ('@')
+ *              per thread in the manual's colours and the copy progress.
+ *              Keys: a digit N syncs account N now, 'q' quits (see struct
+ *              ui_control).  The password is asked in a dialog.  When it
+ *              ends (ui_terminate, ui_free) the terminal is restored and
+ *              later messages (the summary) go to stdout as in basic.  When
+ *              stdout is not a terminal or TERM is unusable, ttyui is used
+ *              instead, with a warning on stderr.
  *
  * The names are matched case-insensitively; the old dotted names
  * ("TTY.TTYUI", "Noninteractive.Basic", "Machine.MachineUI",
- * "Curses.Blinkenlights") are reduced to their last component with
- * offlineimap3's warning.  "blinkenlights" is not built yet and falls back to
- * ttyui with a warning.
+ * "Curses.Blinkenlights", "Tk.Blinkenlights") are reduced to their last
+ * component with offlineimap3's warning.
+ *
+ * Progress (EV_PROGRESS): ttyui and basic print "<folder>: N of M messages
+ * copied (<bytes>)" for a folder copy that takes longer than the progress
+ * interval (ui_opts.progress_ms, 10 s by default; the environment variable
+ * OIMAP_PROGRESS_MS overrides it, for tests), at most once per interval, and
+ * a last line when such a copy ends; a short copy prints nothing more than
+ * offlineimap does.  Blinkenlights shows it live in the account's row.
+ * quiet, syslog and machineui (whose protocol has no such command) show none.
+ *
+ * Secrets: every message, on every output (console, -l file, syslog), goes
+ * through ui_redact(): the arguments of an IMAP LOGIN command and the
+ * initial response of an AUTHENTICATE command are replaced by
+ * "<secret hidden>", and so is every string given to ui_add_secret() (the
+ * passwords ui_get_password() returns are added by it).
  *
  * Any -d debug type lowers every interface's level to DEBUG (as offlineimap's
  * logger.setLevel does, quiet included); free-text debug events are shown
@@ -30,12 +54,16 @@
  * turns on together with any -d: the caller should add it to the mask too.
  *
  * Every message also goes, unformatted and at the same levels, to the -l log
- * file ("%Y-%m-%d %H:%M:%S LEVEL: msg") and with -s to syslog.
+ * file ("%Y-%m-%d %H:%M:%S LEVEL: msg") and with -s to syslog.  The syslog
+ * socket is /dev/log unless ui_opts.syslog_path or, for tests, the
+ * environment variable OIMAP_SYSLOG_SOCKET names another one.
  *
  * Thread safety: ui_event() (the installed sink) may be called from any
  * number of threads at once; one mutex per ui serialises formatting and
  * output, so lines never interleave and the ttyui header logic holds.  A
- * password prompt holds the same mutex, as offlineimap holds its console lock.
+ * password prompt holds the same mutex, as offlineimap holds its console lock
+ * (blinkenlights releases it while its dialog is up, so the screen goes on).
+ * Blinkenlights calls curses from its own thread only.
  *
  * Event fields each interface uses (offlineimap prints repository *names* in
  * text and repository *types* ("IMAP", "Maildir") in machineui, so emitters
@@ -53,6 +81,8 @@
  *   EV_SYNCING_MESSAGES    repo_type, folder, dst_type, dst_folder
  *   EV_COPYING_MESSAGE     uid, num, total, repo, folder, dst_repo,
  *                          dst_folder (text) and repo_type, dst_type
+ *   EV_IGNORING_MESSAGE    uid, repo, folder, dst_repo (text) and repo_type,
+ *                          dst_type, dst_folder (machineui)
  *   EV_DELETING_MESSAGES   count, uids (a sequence set), dst_type, dst_folder
  *   EV_ADDING/DELETING_FLAGS  flags (one letter per flag, or names separated
  *                          by spaces), count, uids, dst_folder
@@ -62,13 +92,25 @@
  *                          as offlineimap does, one event each:
  *                          "Hook stdout: %s\nHook stderr:%s\n" and
  *                          "Hook return code: %d"
- *   EV_SLEEPING            num = seconds of this slice (0 when done),
- *                          count = seconds remaining
+ *   EV_SLEEPING            account; num = seconds of this slice (0 when
+ *                          done), count = seconds remaining.  The first one
+ *                          of a sleep starts the blinkenlights countdown
+ *                          (and its "Next sync in M:SS" line); num = 0 ends
+ *                          it.  Emit it from the account's thread, as
+ *                          offlineimap does (the light that blinks).
  *   EV_NEW_STATUS_DB       repo, folder
- *   EV_PROGRESS            not shown by these interfaces
+ *   EV_PROGRESS            account, folder; num = messages copied so far,
+ *                          total = messages to copy in this folder pass,
+ *                          count = bytes copied so far.  Emit as often as
+ *                          convenient (per message, or per chunk of a big
+ *                          one); the interfaces throttle.  num >= total ends
+ *                          the folder's progress.
  *   EV_THREAD_START        thread (the registering thread), account
  *   EV_THREAD_EXIT         text = the thread that ended (ev->thread when
  *                          NULL); offlineimap reports it from MainThread
+ *   Events should carry `account` where they have one: blinkenlights puts
+ *   the thread's light in that account's row (else it reads the account from
+ *   the thread name, "Account sync X" or "... [acc: X]").
  */
 #ifndef UI_UI_H
 #define UI_UI_H
@@ -77,6 +119,7 @@
 #include "base/log.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum ui_kind {
@@ -85,6 +128,7 @@ enum ui_kind {
     UI_KIND_QUIET,
     UI_KIND_SYSLOG,
     UI_KIND_MACHINE,
+    UI_KIND_BLINKENLIGHTS,
 };
 
 struct ui_opts {
@@ -102,6 +146,29 @@ struct ui_opts {
     const char *python_version; /* "none" when NULL */
     int argc;
     char *const *argv;
+    unsigned progress_ms; /* text progress interval; 0: 10000 (or $OIMAP_PROGRESS_MS) */
+    /* Monotonic milliseconds; NULL: CLOCK_MONOTONIC (tests give their own). */
+    int64_t (*now_ms)(void);
+};
+
+/*
+ * What the interactive interface (blinkenlights) asks of the program.  The
+ * daemon loop sets it (ui_set_control) before the accounts start.  The
+ * functions are called from the UI's own thread, never with a UI lock held,
+ * so they may log; they must not block (set a flag, wake the loop).
+ *   sync_now(account)  the key of that account: cut its autorefresh sleep
+ *                      short and sync it now (SIGUSR1, for one account).
+ *   quit()             the 'q' key: stop as on SIGTERM ("abort NOW": the
+ *                      current folder finishes, locks are released, exit).
+ * Without a control (or with a NULL function) the keys fall back on the
+ * signals: sync_now sends SIGUSR1 to the process (every account syncs) when
+ * SIGUSR1 has a handler, and quit sends SIGTERM (after restoring the
+ * terminal when SIGTERM would kill the process outright).
+ */
+struct ui_control {
+    void *ctx;
+    void (*sync_now)(void *ctx, const char *account);
+    void (*quit)(void *ctx);
 };
 
 struct ui;
@@ -118,8 +185,24 @@ void ui_free(struct ui **uip);
 /* Make this ui the log sink and apply its debug mask (log_set_debug). */
 void ui_install(struct ui *ui);
 enum ui_kind ui_kind(const struct ui *ui);
-/* Canonical name: "ttyui", "basic", "quiet", "syslog", "machineui". */
+/* Canonical name: "ttyui", "basic", "quiet", "syslog", "machineui", "blinkenlights". */
 const char *ui_name(const struct ui *ui);
+/* Set (or, with NULL, remove) the key actions; the struct is copied. */
+void ui_set_control(struct ui *ui, const struct ui_control *ctl);
+/*
+ * Hide `secret` (a password, a token) in every message from now on.  Strings
+ * shorter than 4 bytes are not added: replacing them everywhere would mangle
+ * the log without hiding anything worth hiding.  Thread-safe.
+ */
+void ui_add_secret(struct ui *ui, const char *secret);
+/*
+ * Put the terminal back as it was before blinkenlights started (attributes,
+ * cursor, alternate screen, termios), if it is still taken.  Async-signal-
+ * safe: for a signal handler or the "stop at once" path that does not return
+ * through ui_terminate()/ui_free().  It also runs at exit() and on SIGSEGV,
+ * SIGBUS, SIGILL and SIGFPE when these have no other handler.
+ */
+void ui_restore_terminal(void);
 
 /* The sink: show one event.  Thread-safe. */
 void ui_event(struct ui *ui, const struct log_event *ev);
@@ -147,8 +230,10 @@ void ui_debugging(struct ui *ui, const char *type);
  * Ask for the password of `user` (account and host are for interfaces that
  * show them).  errmsg, when not NULL, is why the previous one failed.
  * ttyui: "Enter password for user '%s': " on the terminal without echo;
- * machineui: a "getpass" line, then one line from stdin; the others fail with
- * "Prompting for a password is not supported in this UI backend."
+ * machineui: a "getpass" line, then one line from stdin; blinkenlights: a
+ * dialog on the screen, nothing echoed (Enter confirms, Escape cancels); the
+ * others fail with "Prompting for a password is not supported in this UI
+ * backend."  The password is added to the hidden secrets (ui_add_secret).
  * On success *pw_r is a malloc'ed string the caller wipes and frees.
  */
 bool ui_get_password(struct ui *ui, const char *account, const char *host, const char *user,

@@ -29,6 +29,15 @@ struct ui_syslog {
     bool broken_reported;
 };
 
+struct ui_bl;
+
+/* The text interfaces' progress state of one thread (ui_progress.c). */
+struct ui_progress {
+    char *thread, *folder;
+    int64_t last_ms;
+    bool printed;
+};
+
 struct ui {
     enum ui_kind kind;
     pthread_mutex_t lock;
@@ -51,6 +60,14 @@ struct ui {
     unsigned announced; /* debug types already announced */
     struct strvec thr_names, thr_accounts;
     bool installed;
+    struct strvec secrets; /* ui_add_secret() */
+    struct ui_control control;
+    int64_t (*now_ms)(void);
+    unsigned progress_ms;
+    struct ui_progress *progress;
+    size_t nprogress;
+    struct ui_bl *bl; /* blinkenlights while its screen is up */
+    bool bl_ended;    /* blinkenlights after its screen ended: basic output */
 };
 
 struct ui_record {
@@ -88,6 +105,31 @@ void ui_machine_event(struct ui *ui, const struct log_event *ev);
 /* Console formatters. */
 void ui_tty_write(struct ui *ui, const struct ui_record *r);
 void ui_machine_write(struct ui *ui, const struct ui_record *r);
+
+/* EV_PROGRESS for ttyui and basic: the throttled progress lines. */
+void ui_progress_event(struct ui *ui, const struct log_event *ev);
+void ui_progress_forget(struct ui *ui, const char *thread);
+void ui_progress_free(struct ui *ui);
+
+/*
+ * ui_redact: msg with the LOGIN/AUTHENTICATE arguments and every secret
+ * replaced by "<secret hidden>".  Returns NULL when nothing had to change,
+ * else a malloc'ed string.
+ */
+char *ui_redact(const char *msg, const struct strvec *secrets);
+
+/* Blinkenlights (ui_bl_curses.c).  start/stop are called without ui->lock. */
+bool ui_bl_start(struct ui *ui, const struct ui_opts *opts, struct err *e);
+void ui_bl_stop(struct ui *ui);
+/* Under ui->lock: an event's effect on the lights, before its text. */
+void ui_bl_event(struct ui *ui, const struct log_event *ev);
+/* Under ui->lock: a console record into the log pane. */
+void ui_bl_write(struct ui *ui, const struct ui_record *r);
+/* Under ui->lock (released while waiting): the password dialog. */
+bool ui_bl_getpass(struct ui *ui, const char *user, char **pw_r, struct err *e);
+int64_t ui_now_ms(const struct ui *ui);
+/* "OfflineIMAP <version>\n  Licensed under ...", malloc'ed. */
+char *ui_banner_text(const struct ui *ui);
 
 /* Python's urllib.parse.quote_plus(s, safe=''), byte by byte. */
 void ui_quote_plus(struct buf *out, const char *s, size_t len);

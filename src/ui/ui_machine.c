@@ -208,6 +208,11 @@ void ui_machine_event(struct ui *ui, const struct log_event *ev)
         ui_emitf(ui, LOG_INFO, "copyingmessage", t, "%lld\n%s\n%s\n%s[%s]", (long long)ev->uid,
                  ui_s(ev->repo_type), ui_s(ev->folder), ui_s(ev->dst_type), ui_s(ev->dst_folder));
         break;
+    case EV_IGNORING_MESSAGE:
+        ui_emitf(ui, LOG_INFO, "ignorecopyingmessage", t, "%lld\n%s\n%s\n%s[%s]",
+                 (long long)ev->uid, ui_s(ev->repo_type), ui_s(ev->folder), ui_s(ev->dst_type),
+                 ui_s(ev->dst_folder));
+        break;
     case EV_DELETING_MESSAGES:
         deleting_messages(ui, ev);
         break;

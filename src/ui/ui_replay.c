@@ -46,6 +46,7 @@ static const char *const ev_names[] = {
     [EV_PROGRESS] = "progress",
     [EV_THREAD_START] = "thread_start",
     [EV_THREAD_EXIT] = "thread_exit",
+    [EV_IGNORING_MESSAGE] = "ignoring_message",
 };
 
 static void die(const char *msg, const char *arg)

@@ -106,6 +106,10 @@ void ui_text_event(struct ui *ui, const struct log_event *ev)
                  (long long)ev->uid, (long long)ev->num, (long long)ev->total, ui_s(ev->repo),
                  ui_s(ev->folder), ui_s(ev->dst_repo), ui_s(ev->dst_folder));
         break;
+    case EV_IGNORING_MESSAGE:
+        ui_emitf(ui, LOG_INFO, NULL, t, "IGNORED: Copy message UID %lld %s:%s -> %s",
+                 (long long)ev->uid, ui_s(ev->repo), ui_s(ev->folder), ui_s(ev->dst_repo));
+        break;
     case EV_DELETING_MESSAGES:
         ui_emitf(ui, LOG_INFO, NULL, t, "%sDeleting %lld messages (%s) in %s[%s]", dry,
                  (long long)ev->count, ui_s(ev->uids), ui_s(ev->dst_type), ui_s(ev->dst_folder));

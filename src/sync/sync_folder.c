@@ -54,6 +54,9 @@ struct run {
     struct store_msg held_meta;
     uint64_t held_size;
     struct buf held;
+    /* The local messages without a UID, by key (the tail of the sorted local list). */
+    const struct store_msg *nouid;
+    size_t n_nouid;
 };
 
 /* Header bytes held back at most for filterheaders; a longer header is sent as it is. */
@@ -124,6 +127,25 @@ static bool checkpoint(struct run *r, struct err *e)
 static bool flush_point(struct run *r, struct err *e)
 {
     return checkpoint_ex(r, false, false, e);
+}
+
+/*
+ * The UID a new local message is shown with: offlineimap numbers the Maildir
+ * messages without a UID -1, -2, ... in the order it lists them.
+ */
+static int64_t local_uid(const struct run *r, uint32_t key)
+{
+    size_t lo = 0, hi = r->n_nouid;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->nouid[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < r->n_nouid && r->nouid[lo].key == key)
+        return -(int64_t)lo - 1;
+    return -(int64_t)key - 1;
 }
 
 static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const char *dst_folder)
@@ -316,7 +338,7 @@ static bool sink_end(void *ctx, const struct store_msg *meta, struct err *e)
     r->w = NULL;
     size_t token;
     if (r->upload) {
-        emit_copy(r, -(int64_t)meta->key - 1, r->j->local_name, r->j->remote_name);
+        emit_copy(r, local_uid(r, meta->key), r->j->local_name, r->j->remote_name);
         token = pend_push(r, 0, meta->key, meta->flags);
     } else {
         emit_copy(r, meta->uid, r->j->remote_name, r->j->local_name);
@@ -362,7 +384,7 @@ static bool copy_messages(struct run *r, bool upload, const struct store_msg *ms
     r->dst = upload ? r->rf : r->lf;
     if (j->dry_run) {
         for (size_t i = 0; i < n; i++)
-            emit_copy(r, upload ? -(int64_t)msgs[i].key - 1 : msgs[i].uid,
+            emit_copy(r, upload ? local_uid(r, msgs[i].key) : msgs[i].uid,
                       upload ? j->local_name : j->remote_name,
                       upload ? j->remote_name : j->local_name);
         return true;
@@ -923,6 +945,10 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                               &adopted, e))
         goto out;
 
+    r.n_nouid = 0;
+    while (r.n_nouid < ll.n && ll.v[ll.n - 1 - r.n_nouid].uid == 0)
+        r.n_nouid++;
+    r.nouid = r.n_nouid ? ll.v + (ll.n - r.n_nouid) : NULL;
     st = xcalloc(rows.n ? rows.n : 1, sizeof(*st));
     for (size_t i = 0; i < rows.n; i++)
         st[i] = (struct sync_status_entry){rows.v[i].uid, rows.v[i].flags};

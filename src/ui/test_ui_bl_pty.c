@@ -342,6 +342,60 @@ static void test_screen(void)
     test_end();
 }
 
+static void *chatter_thread(void *arg)
+{
+    struct folder_job *j = arg;
+    log_set_thread_name("Folder %s [acc: Test]", j->folder);
+    for (int i = 0; i < 3000; i++)
+        log_info("%s line %d", j->folder, i);
+    return NULL;
+}
+
+/*
+ * Many threads logging at once, then one last line: it is on the screen within
+ * the deadline.  (A wake-up lost between clearing the wake flag and draining
+ * the wake pipe once froze the screen for the rest of the run.)
+ */
+static void test_no_lost_wakeup(void)
+{
+    test_begin("blinkenlights: the screen follows many threads logging at once");
+    struct pty p;
+    if (!pty_open(&p, 24, 100)) {
+        test_fail_at(__FILE__, __LINE__, "no pseudo-terminal: %s", strerror(errno));
+        test_end();
+        return;
+    }
+    setenv("TERM", "xterm-256color", 1);
+    struct err e = ERR_INIT;
+    struct ui *ui = ui_new("blinkenlights", &(struct ui_opts){.out = p.out, .in = p.in}, &e);
+    test_assert(ui != NULL);
+    if (ui) {
+        ui_install(ui);
+        for (int round = 0; round < 5; round++) {
+            pthread_t t[4];
+            struct folder_job jobs[4] = {{ui, "A"}, {ui, "B"}, {ui, "C"}, {ui, "D"}};
+            for (int i = 0; i < 4; i++)
+                pthread_create(&t[i], NULL, chatter_thread, &jobs[i]);
+            for (int i = 0; i < 4; i++)
+                pthread_join(t[i], NULL);
+            /*
+             * ncurses rewrites only the characters that changed: each round's
+             * last line differs from every other line in every column.
+             */
+            static const char *const lasts[] = {"abcdef", "ghijkl", "mnopqr", "stuvwx", "GHIJKL"};
+            const char *last = lasts[round];
+            log_info("%s", last);
+            test_assert(wait_seen(&p, last, 1));
+        }
+        log_set_thread_name("MainThread");
+        ui_terminate(ui, 0, NULL, NULL);
+        ui_free(&ui);
+    }
+    err_clear(&e);
+    pty_close(&p);
+    test_end();
+}
+
 static void test_fallbacks(void)
 {
     static const struct {
@@ -388,6 +442,7 @@ static void test_fallbacks(void)
 int main(void)
 {
     test_screen();
+    test_no_lost_wakeup();
     test_fallbacks();
     return test_done();
 }

@@ -448,7 +448,6 @@ static void run(struct ui_bl *bl)
         if (n < 0 && errno != EINTR)
             break;
         if (n > 0 && (fds[0].revents & POLLIN)) {
-            atomic_store(&bl->wake_pending, false);
             char tmp[64];
             ssize_t got;
             while ((got = read(bl->wake_r, tmp, sizeof(tmp))) > 0) {
@@ -456,6 +455,13 @@ static void run(struct ui_bl *bl)
                     if (tmp[i] == 'r')
                         check_size(bl);
             }
+            /*
+             * Cleared after the pipe is drained: a wake() between a clear and
+             * the drain would leave the flag set with its byte gone, and no
+             * later wake() would write again.  A wake() that still sees the
+             * flag set changed the model before the draw below.
+             */
+            atomic_store(&bl->wake_pending, false);
             need_draw = true;
         }
         if (n > 0 && bl->keys && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {

@@ -106,6 +106,7 @@ def lights(cells, row_text: str) -> list[str]:
     raise AssertionError(f'no row {row_text!r}')
 
 
+@pytest.mark.threads
 def test_screen_during_a_sync_then_q(oimap, dovecot, mailgen, tmux):
     dovecot.create('Sub')
     uids = [dovecot.append('INBOX', mailgen.plain()) for _ in range(3)]
@@ -151,6 +152,7 @@ def test_screen_during_a_sync_then_q(oimap, dovecot, mailgen, tmux):
     assert "WARNING: Requested shutdown via 'q'" in text, text
 
 
+@pytest.mark.threads
 def test_password_dialog_and_resize(oimap, dovecot, mailgen, tmux):
     uids = [dovecot.append('INBOX', mailgen.plain()) for _ in range(2)]
     oimap.write_config(remote_opts={'remotepass': None})

@@ -383,3 +383,36 @@ def test_syslog_interface_with_debug_and_errors(oimap, dovecot, mailgen, tmp_pat
     # The end-of-run summary repeats the errors, as warnings.
     assert (PRI['WARNING'], 'ERROR: Exceptions occurred during the run!') in lines, text
     assert rc == 1
+
+
+@pytest.mark.dovecot(users={'test': 'Sekr1t-pw "q"'})
+def test_debug_all_in_console_log_file_and_syslog_without_secret(oimap, dovecot, mailgen,
+                                                                   tmp_path):
+    """-d ALL is imap, maildir and thread: each announced, the IMAP conversation and the
+    Maildir debug lines on the console, in the -l file and in syslog (-s), and the
+    password (sent with LOGIN) in none of them."""
+    dovecot.append('INBOX', mailgen.plain())
+    oimap.write_config(remote_opts={'auth_mechanisms': 'LOGIN'})
+    logfile = tmp_path / 'run.log'
+    log = LogSocket(tmp_path)
+    try:
+        pid, rc, out, err = run_with_socket(oimap, log, '-o', '-u', 'basic', '-d', 'ALL',
+                                            '-l', str(logfile), '-s')
+        lines = parse_datagrams(log.read(), pid)
+    finally:
+        log.close()
+    assert rc == 0, out + err
+    syslog_text = '\n'.join(m for _p, m in lines)
+    file_text = logfile.read_text()
+    for name, text in (('console', out + err), ('-l file', file_text),
+                       ('syslog', syslog_text)):
+        for what, desc in (('imap', 'IMAP protocol debugging'),
+                           ('maildir', 'Maildir repository debugging'),
+                           ('thread', 'Threading debugging')):
+            assert f'Now debugging for {what}: {desc}' in text, f'{name}:\n{text}'
+        assert re.search(r'\[imap\]:.*LOGIN <secret hidden>', text), f'{name}:\n{text}'
+        assert re.search(r'\[maildir\]:', text), f'{name}:\n{text}'
+        assert 'Copy message UID 1 (1/1) Test-Remote:INBOX -> Test-Local:INBOX' in text, name
+        assert 'Sekr1t' not in text, f'the password is in the {name}'
+    assert any(p == PRI['DEBUG'] and m.startswith('[imap]:') for p, m in lines), syslog_text
+    assert [m.uid for m in md.read_folder(oimap.maildir, 'INBOX')] == [1]

@@ -6,6 +6,7 @@
 #include "base/crashpoint.h"
 #include "base/log.h"
 #include "base/prof.h"
+#include "base/runctl.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli/account.h"
@@ -132,6 +133,19 @@ static int delete_folder(struct run_ctx *rc)
     return ok ? 0 : 1;
 }
 
+/* The interactive interface's keys (Blinkenlights: a digit, 'q') go to the scheduler. */
+static void key_sync_now(void *ctx, const char *account)
+{
+    (void)ctx;
+    runctl_request(RUNCTL_SYNC_NOW, account);
+}
+
+static void key_quit(void *ctx)
+{
+    (void)ctx;
+    runctl_request(RUNCTL_ABORT, NULL);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -218,6 +232,8 @@ int main(int argc, char **argv)
         return 1;
     }
     ui_install(ui);
+    ui_set_control(ui, &(struct ui_control){.sync_now = key_sync_now, .quit = key_quit});
+    runctl_set_emergency(ui_restore_terminal);
     if (opts.profile_dir)
         profile_mode(opts.profile_dir);
     /* Python starts only for a configuration that has Python in it. */

@@ -58,9 +58,14 @@ static void *server_main(void *arg)
     int fd = tn_accept(s->lfd, 5000);
     if (fd < 0)
         return NULL;
-    /* A small send buffer: the pipelining tests must really fill the buffers. */
+    /*
+     * Small buffers (fixed sizes, no autotuning, which may grow a receive
+     * buffer to tcp_rmem's maximum, 32 MB here): the pipelining tests must
+     * really fill them.
+     */
     int small = 16384;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
     struct tn_io io;
     tn_io_init(&io, fd);
     char line[256];
@@ -507,8 +512,13 @@ static void test_streams(void)
     c = try_tls(&s, &good, SRV_ECHO, &o, &e);
     ok = c != NULL;
     struct drain d = {.c = c, .got = got, .cap = len};
-    if (c)
+    if (c) {
+        /* Our side's buffers small as well: 4 MB cannot fit in them, the hook must run. */
+        int small = 16384;
+        setsockopt(conn_fd(c), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+        setsockopt(conn_fd(c), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
         conn_set_read_hook(c, drain_hook, &d);
+    }
     for (size_t off = 0; ok && off < len; off += 100000)
         ok = conn_write(c, data + off, len - off < 100000 ? len - off : 100000, &e);
     ok = ok && conn_flush(c, &e);

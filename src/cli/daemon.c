@@ -193,9 +193,10 @@ static void handle_signal(struct daemon *d, int signo, unsigned *n_abort)
     case SIG_ACTION_ABORT:
         log_warn("Preparing to shutdown after sync (this may take some time), press CTRL-C "
                  "three times to shutdown immediately");
-        request(d, RUNCTL_ABORT, NULL);
+        /* What the threads were doing when the signal came, before they react to it. */
         if (log_debug_enabled(LOGC_THREAD))
             dump_threads(NULL);
+        request(d, RUNCTL_ABORT, NULL);
         if (++*n_abort >= 3) {
             log_warn("Signaled thrice. Aborting!");
             /*

@@ -184,10 +184,13 @@ static void read_tls(struct rd *r, struct config_repository *repo)
     repo->ssl_version = rd_str(r, "ssl_version", NULL);
     repo->tls_level = rd_str(r, "tls_level", "tls_compat");
 
-    /* imaplib2's TLS_MAP: the versions each level allows. */
+    /*
+     * imaplib2's TLS_MAP: the versions each level allows; and tls1_3 at every
+     * level (ours: imaplib2 predates it, our TLS layer has it).
+     */
     static const char *const levels[] = {"tls_secure", "tls_no_ssl", "tls_compat"};
-    static const char *const versions[] = {"tls1_2", "tls1_1", "tls1", "ssl23", "ssl3"};
-    static const size_t allowed[] = {2, 3, 5};
+    static const char *const versions[] = {"tls1_3", "tls1_2", "tls1_1", "tls1", "ssl23", "ssl3"};
+    static const size_t allowed[] = {3, 4, 6};
     size_t level = 3;
     for (size_t i = 0; i < 3; i++)
         if (strcmp(repo->tls_level, levels[i]) == 0)
@@ -209,8 +212,9 @@ static void read_tls(struct rd *r, struct config_repository *repo)
     for (size_t i = 0; i < allowed[level]; i++)
         if (strcmp(repo->ssl_version, versions[i]) == 0)
             return;
-    static const char *const allowed_text[] = {"tls1_2, tls1_1", "tls1_2, tls1_1, tls1",
-                                               "tls1_2, tls1_1, tls1, ssl23, ssl3"};
+    static const char *const allowed_text[] = {"tls1_3, tls1_2, tls1_1",
+                                               "tls1_3, tls1_2, tls1_1, tls1",
+                                               "tls1_3, tls1_2, tls1_1, tls1, ssl23, ssl3"};
     rd_option_problem(r, sev, rd_opt(r, "ssl_version"),
                       "\"%s\" is not an SSL version allowed with tls_level = %s (use %s).",
                       repo->ssl_version, repo->tls_level, allowed_text[level]);

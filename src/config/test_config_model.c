@@ -357,7 +357,7 @@ static const struct {
     {"ssl_version not allowed by the level",
      GEN ACC LOC REM "tls_level = tls_secure\nssl_version = tls1\n", CONFIG_ERROR,
      "[Repository R] ssl_version: \"tls1\" is not an SSL version allowed with tls_level = "
-     "tls_secure (use tls1_2, tls1_1)."},
+     "tls_secure (use tls1_3, tls1_2, tls1_1)."},
     {"unknown tls_level", GEN ACC LOC REM "tls_level = high\n", CONFIG_ERROR,
      "\"high\" is not a TLS level"},
     {"bad maxage", GEN ACC "maxage = 0\n" LOC REM, CONFIG_ERROR,
@@ -456,6 +456,26 @@ static void test_problem_table(void)
         bool errors = config_problems_count(&p, CONFIG_ERROR) > 0;
         test_assert_inteq(errors, problem_cases[i].severity == CONFIG_ERROR);
         test_assert_inteq(cfg == NULL, errors);
+        config_free(&cfg);
+        config_problems_free(&p);
+        test_end();
+    }
+}
+
+/* Ours: TLS 1.3, which imaplib2's table predates, is allowed at every level. */
+static void test_tls1_3(void)
+{
+    static const char *const levels[] = {"tls_secure", "tls_no_ssl", "tls_compat"};
+    for (size_t i = 0; i < 3; i++) {
+        test_begin("ssl_version = tls1_3 allowed with every tls_level");
+        char text[512];
+        snprintf(text, sizeof(text), GEN ACC LOC REM "tls_level = %s\nssl_version = tls1_3\n",
+                 levels[i]);
+        struct config_problems p = CONFIG_PROBLEMS_INIT;
+        struct config *cfg = build(text, NULL, &p);
+        test_assert(cfg != NULL);
+        test_assert_inteq(config_problems_count(&p, CONFIG_ERROR), 0);
+        test_assert_inteq(config_problems_count(&p, CONFIG_WARNING), 0);
         config_free(&cfg);
         config_problems_free(&p);
         test_end();
@@ -645,6 +665,7 @@ int main(void)
     test_gmail();
     test_multi();
     test_problem_table();
+    test_tls1_3();
     test_quiet_cases();
     test_paths_and_tristates();
     test_load();

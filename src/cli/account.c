@@ -58,13 +58,37 @@ static char *translate_sep(const char *name, char from, char to)
 }
 
 
+/* The local separator: the Maildir's sep, or an IMAP local side's from its listing. */
+static char local_sep(const struct account_cfg *a)
+{
+    if (a->local_sep)
+        return a->local_sep;
+    return a->fmap && a->fmap->lsep ? a->fmap->lsep : '.';
+}
+
+/* startdate's StartUID file of the partial side's folder (NULL without startdate). */
+static bool startuid_path(const struct account_cfg *a, const struct folder_pair *fp, char rsep,
+                          char **path_r, struct err *e)
+{
+    *path_r = NULL;
+    if (!a->startdate_side)
+        return true;
+    bool remote = a->startdate_side == SYNC_START_REMOTE;
+    char sep_s[2] = {remote ? (rsep ? rsep : '.') : local_sep(a), '\0'};
+    char *base = status_folder_basename(remote ? fp->remote : fp->local, sep_s);
+    bool ok = status_path_startuid(a->metadata, remote ? a->remote->name : a->local->name, base,
+                                   path_r, e);
+    free(base);
+    return ok;
+}
+
 /* The remote folder's status and validity file names, as offlineimap builds them. */
 static bool folder_paths(const struct account_cfg *a, const struct folder_pair *fp, char rsep,
                          char **status_r, char **plain_r, char **rval_r, char **lval_r,
                          struct err *e)
 {
     char rsep_s[2] = {rsep ? rsep : '.', '\0'};
-    char lsep_s[2] = {a->local_sep ? a->local_sep : '.', '\0'};
+    char lsep_s[2] = {local_sep(a), '\0'};
     /* offlineimap: the remote visible name with the remote separator made '.'. */
     char *sname = translate_sep(fp->remote_vis ? fp->remote_vis : fp->remote, rsep, '.');
     char *sbase = status_folder_basename(sname, ".");
@@ -132,6 +156,8 @@ static struct sync_folder_job make_job(const struct account_cfg *a, const struct
             .remote_absent = fp->remote_absent,
             .remote_status = fp->has_status ? &fp->status : NULL,
             .maxage_cutoff = a->maxage_cutoff,
+            .startdate_side = (enum sync_start_side)a->startdate_side,
+            .startdate = a->startdate,
             .filter_headers = a->filter_headers,
             .copy_ignore = ignore,
             .quick = a->quick,
@@ -253,8 +279,12 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
         ok = py_call_uidlist(a->copy_ignore, fp->remote, &ignore, &none, &e);
         uidvec_sort_unique(&ignore);
     }
+    char *startuid = NULL;
+    if (ok)
+        ok = startuid_path(a, fp, fj->remote_sep, &startuid, &e);
     if (ok) {
         struct sync_folder_job job = make_job(a, fp, status, plain, rval, lval, &ignore);
+        job.startuid_path = startuid;
         struct prof_mark pm;
         prof_begin(&pm);
         ok = sync_folder_run(&job, &stats, &e);
@@ -277,6 +307,7 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
         err_clear(&he);
     }
     uidvec_free(&ignore);
+    free(startuid);
     pthread_mutex_lock(&fj->lock);
     if (ok) {
         fj->res.folders_synced++;
@@ -477,7 +508,7 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         ok = false;
         goto out;
     }
-    char rsep = rl.sep, lsep = a->local_sep ? a->local_sep : '.';
+    char rsep = rl.sep, lsep = a->local_sep ? a->local_sep : ll.sep ? ll.sep : '.';
     fj->remote_sep = rsep;
     struct foldermap *fm = a->fmap;
     fm->rsep = rsep;

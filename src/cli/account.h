@@ -48,6 +48,9 @@ struct account_cfg {
     const struct strvec *filter_headers; /* filterheaders */
     /* Message selection: maxage cutoff (0 = none), maxsize (0 = none), quick sync. */
     int64_t maxage_cutoff;
+    /* startdate: the partial side (sync_folder.h) and local midnight of its date. */
+    int startdate_side;
+    int64_t startdate;
     uint64_t max_size;
     bool quick;
     /* The deletion guard (sync_folder.h) and --allow-deletions ("*" = all folders). */

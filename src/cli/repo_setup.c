@@ -1,103 +1,30 @@
 #include "cli/repo_setup.h"
 
 #include "cli/cred.h"
+#include "cli/repo_imap.h"
 
-#include "base/buf.h"
-#include "base/fsutil.h"
 #include "base/xalloc.h"
 #include "config/config_py.h"
-#include "net/conn.h"
-#include "store/store_imap.h"
+#include "status/status_paths.h"
+#include "store/store_imapmap.h"
 #include "store/store_maildir.h"
-#include "ui/ui.h"
+#include "sync/sync_folder.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Default socket timeout when socktimeout is 0: never hang for ever. */
-#define DEFAULT_TIMEOUT_MS (120 * 1000)
-
-static char *join_mechs(const struct strvec *sv)
+/* Repository-<local>/UIDMapping/<folder>, as offlineimap's MappedIMAPFolder names it. */
+static char *uidmap_path(void *ctx, const char *folder, char sep, struct err *e)
 {
-    if (sv->n == 0)
-        return NULL;
-    struct buf b;
-    buf_init(&b, BUF_UNBOUNDED);
-    for (size_t i = 0; i < sv->n; i++)
-        buf_printf(&b, "%s%s", i ? ", " : "", sv->v[i]);
-    return buf_detach(&b, NULL);
-}
-
-/* A Python-expression option's value as a string (remotehosteval, remoteusereval). */
-static bool eval_str(const struct repo_setup_opts *o, const struct config_repository *r,
-                     const struct config_expr *x, const char *option, char **out_r, struct err *e)
-{
-    struct py_expr *px = py_expr_new(x, o->cfg->path, r->section, option, false, e);
-    bool ok = px && py_eval_str(px, out_r, e);
-    py_expr_free(&px);
-    if (!ok)
-        e->scope = ERR_REPO;
-    return ok;
-}
-
-static enum conn_proxy_type proxy_type(const char *t)
-{
-    return !t                     ? CONN_PROXY_NONE
-           : !strcmp(t, "SOCKS5") ? CONN_PROXY_SOCKS5
-           : !strcmp(t, "SOCKS4") ? CONN_PROXY_SOCKS4
-                                  : CONN_PROXY_HTTP;
-}
-
-static struct store *make_imap(const struct repo_setup_opts *o, const struct config_repository *r,
-                               const struct config_repository *local, struct cred *cred,
-                               const char *host, int port)
-{
-    const struct config_general *g = &o->cfg->general;
-    struct store_imap_opts io = {0};
-    io.repo_name = r->name;
-    io.conn.host = host;
-    io.conn.port = port;
-    io.conn.family = r->ipv6 == CONFIG_YES  ? CONN_FAMILY_IPV6
-                     : r->ipv6 == CONFIG_NO ? CONN_FAMILY_IPV4
-                                            : CONN_FAMILY_ANY;
-    io.conn.preauth_tunnel = r->preauthtunnel;
-    io.conn.transport_tunnel = r->transporttunnel;
-    io.conn.ssl = r->ssl;
-    io.conn.starttls = r->starttls;
-    io.conn.tls.host = host;
-    io.conn.tls.cafile = r->sslcacertfile;
-    io.conn.tls.fingerprints = r->cert_fingerprint;
-    io.conn.tls.client_cert = r->sslclientcert;
-    io.conn.tls.client_key = r->sslclientkey;
-    io.conn.tls.tls_level = r->tls_level;
-    io.conn.tls.ssl_version = r->ssl_version;
-    /* A pinned fingerprint without a CA file trusts the pin alone, as offlineimap. */
-    io.conn.tls.no_verify = r->cert_fingerprint && !r->sslcacertfile;
-    io.conn.timeout_ms = g->socktimeout > 0 ? g->socktimeout * 1000 : DEFAULT_TIMEOUT_MS;
-    io.conn.proxy.type = proxy_type(o->account->proxy.type);
-    io.conn.proxy.host = o->account->proxy.host;
-    io.conn.proxy.port = o->account->proxy.port;
-    io.conn.allow_plaintext_auth = r->allow_plaintext_auth;
-    io.conn.user = cred_user(cred);
-    io.conn.identity = r->remote_identity;
-    char *mechs = join_mechs(&r->auth_mechanisms);
-    io.conn.auth_mechanisms = mechs;
-    io.conn.auth = cred_provider(cred);
-    io.conn.compress = r->usecompression;
-    io.max_connections =
-        o->single_thread ? 1 : (unsigned)(r->maxconnections > 0 ? r->maxconnections : 1);
-    /* offlineimap's default reference is the two characters "" (the empty name). */
-    io.reference = r->reference && strcmp(r->reference, "\"\"") != 0 ? r->reference : "";
-    io.subscribed_only = r->subscribedonly;
-    io.expunge = r->expunge;
-    io.utf8_names = o->account->utf8foldernames;
-    io.retry_count = r->retrycount;
-    for (int k = 0; k < 26; k++)
-        io.keywords[k] = local ? local->customflag[k] : NULL;
-    struct store *s = store_imap_new(&io);
-    free(mechs);
-    return s;
+    const struct account_cfg *a = ctx;
+    char sep_s[2] = {sep, '\0'};
+    char *base = status_folder_basename(folder, sep ? sep_s : NULL);
+    char *path = NULL;
+    if (!status_path_uidmap(a->metadata, a->local->name, base, &path, e))
+        path = NULL;
+    free(base);
+    return path;
 }
 
 bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct err *e)
@@ -110,60 +37,33 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
                 acc->name);
         return false;
     }
-    if (!config_repo_is_imap(remote->type) || !config_repo_is_maildir(local->type)) {
+    bool local_imap = local->type == CONFIG_REPO_IMAP;
+    if (!config_repo_is_imap(remote->type) ||
+        !(config_repo_is_maildir(local->type) || local_imap)) {
         err_set(e, ERR_REPO, ERRK_CONFIG,
-                "account %s: only a Maildir local repository with an IMAP remote repository is "
-                "supported so far (got %s and %s)",
+                "account %s: the local repository must be Maildir, GmailMaildir or IMAP and the "
+                "remote one IMAP or Gmail (got %s and %s)",
                 acc->name, config_repo_type_name(local->type), config_repo_type_name(remote->type));
         return false;
     }
-    /* Host, port and user: the *eval options win over the plain ones, as in offlineimap. */
-    char *host = NULL;
-    int port = remote->remoteport;
-    if (remote->remotehosteval.text &&
-        !eval_str(o, remote, &remote->remotehosteval, "remotehosteval", &host, e)) {
+    struct account_cfg *a = &rs->account;
+    if (!repo_imap_new(o, remote, local_imap ? NULL : local, &rs->cred, &a->remote, e)) {
         repo_stores_release(rs);
         return false;
     }
-    const struct config_general *g = &o->cfg->general;
-    struct cred_opts co = {
-        .cfg = o->cfg,
-        .account = acc,
-        .repo = remote,
-        .ui = o->ui,
-        .host = host ? host : remote->remotehost,
-        .timeout_ms = g->socktimeout > 0 ? g->socktimeout * 1000 : DEFAULT_TIMEOUT_MS,
-    };
-    if (!cred_new(&co, &rs->cred, e)) {
-        free(host);
+    /* IMAP to IMAP: the local server's store, seen through the UID map (store_imapmap.h). */
+    struct store *inner = NULL;
+    if (local_imap && !repo_imap_new(o, local, NULL, &rs->cred_local, &inner, e)) {
         repo_stores_release(rs);
         return false;
-    }
-    if (remote->remoteporteval.text) {
-        struct py_expr *px = py_expr_new(&remote->remoteporteval, o->cfg->path, remote->section,
-                                         "remoteporteval", false, e);
-        int64_t v = 0;
-        bool ok = px && py_eval_int(px, &v, e);
-        py_expr_free(&px);
-        if (ok && (v < 1 || v > 65535)) {
-            err_set(e, ERR_REPO, ERRK_CONFIG, "[%s] remoteporteval: %lld is not a port number",
-                    remote->section, (long long)v);
-            ok = false;
-        }
-        if (!ok) {
-            e->scope = ERR_REPO;
-            free(host);
-            repo_stores_release(rs);
-            return false;
-        }
-        port = (int)v;
     }
     struct account_cfg *ac = &rs->account;
     if (remote->copy_ignore_eval.text &&
         !(ac->copy_ignore = py_expr_new(&remote->copy_ignore_eval, o->cfg->path, remote->section,
                                         "copy_ignore_eval", false, e))) {
         e->scope = ERR_REPO;
-        free(host);
+        if (inner)
+            inner->ops->free(inner);
         repo_stores_release(rs);
         return false;
     }
@@ -171,12 +71,14 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         !(ac->newmail_hook = py_expr_new(&remote->newmail_hook, o->cfg->path, remote->section,
                                          "newmail_hook", false, e))) {
         e->scope = ERR_REPO;
-        free(host);
+        if (inner)
+            inner->ops->free(inner);
         repo_stores_release(rs);
         return false;
     }
     if (!foldermap_init(&rs->fmap, o->cfg, acc, o->only_folders, e)) {
-        free(host);
+        if (inner)
+            inner->ops->free(inner);
         repo_stores_release(rs);
         return false;
     }
@@ -194,15 +96,18 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         .visible_name = foldermap_local_visible_cb,
         .visible_ctx = &rs->fmap,
     };
-    struct account_cfg *a = &rs->account;
     a->name = acc->name;
     a->metadata = o->cfg->general.metadata;
-    a->local = store_maildir_new(&mo);
-    a->remote = make_imap(o, remote, local, rs->cred, host ? host : remote->remotehost, port);
-    free(host);
+    if (inner) {
+        struct store_imapmap_opts io = {
+            .inner = inner, .map_path = uidmap_path, .map_ctx = a, .dry_run = o->dry_run};
+        a->local = store_imapmap_new(&io);
+    } else {
+        a->local = store_maildir_new(&mo);
+        a->local_sep = mo.sep;
+        a->local_root = local->localfolders;
+    }
     a->fmap = &rs->fmap;
-    a->local_sep = mo.sep;
-    a->local_root = local->localfolders;
     a->remote_readonly = remote->readonly;
     a->local_readonly = local->readonly;
     a->remote_sync_deletes = remote->sync_deletes;
@@ -220,6 +125,17 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
     a->max_size = acc->has_maxsize ? (uint64_t)acc->maxsize : 0;
     a->filter_headers = &acc->filterheaders;
     a->quick = o->quick || acc->quick < 0;
+    const struct config_repository *partial = local->has_startdate    ? local
+                                              : remote->has_startdate ? remote
+                                                                      : NULL;
+    if (partial) {
+        a->startdate_side = partial == local ? SYNC_START_LOCAL : SYNC_START_REMOTE;
+        struct tm tm = {.tm_year = partial->startdate.year - 1900,
+                        .tm_mon = partial->startdate.month - 1,
+                        .tm_mday = partial->startdate.day,
+                        .tm_isdst = -1};
+        a->startdate = (int64_t)mktime(&tm);
+    }
     repo_setup_refresh(rs, acc);
     a->guard_minimum = acc->deleteguard_minimum;
     return true;
@@ -250,5 +166,6 @@ void repo_stores_release(struct repo_stores *rs)
     py_expr_free(&rs->account.copy_ignore);
     py_expr_free(&rs->account.newmail_hook);
     cred_free(&rs->cred);
+    cred_free(&rs->cred_local);
     memset(rs, 0, sizeof(*rs));
 }

@@ -33,7 +33,8 @@ struct cred;
 
 struct repo_stores {
     struct account_cfg account;
-    struct cred *cred; /* the IMAP repository's credentials */
+    struct cred *cred;       /* the remote IMAP repository's credentials */
+    struct cred *cred_local; /* the local one's, in IMAP-to-IMAP mode */
     struct foldermap fmap;
     bool fmap_ready;
 };

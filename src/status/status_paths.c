@@ -74,6 +74,18 @@ bool status_path_validity(const char *metadata, const char *repo, const char *ba
     return path_in(metadata, "Repository-", repo, "FolderValidity", base, path_r, e);
 }
 
+bool status_path_uidmap(const char *metadata, const char *repo, const char *base, char **path_r,
+                        struct err *e)
+{
+    return path_in(metadata, "Repository-", repo, "UIDMapping", base, path_r, e);
+}
+
+bool status_path_startuid(const char *metadata, const char *repo, const char *base, char **path_r,
+                          struct err *e)
+{
+    return path_in(metadata, "Repository-", repo, "StartUID", base, path_r, e);
+}
+
 char *status_path_lock(const char *metadata, const char *account)
 {
     return xasprintf("%s/%s.lock", metadata, account);

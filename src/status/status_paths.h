@@ -8,7 +8,8 @@
  *       LocalStatus/<base>                        legacy plain status (read only)
  *     Repository-<repo>/                          0700
  *       FolderValidity/<base>                     saved UIDVALIDITY
- *       UIDMapping/                               IMAP-IMAP mode (created, as offlineimap)
+ *       UIDMapping/<base>                         IMAP-IMAP mode (the dir created, as offlineimap)
+ *       StartUID/<base>                           startdate: the first UID synced
  *
  * <base> is offlineimap's getfolderbasename() of the folder name (see
  * status_folder_basename()).  Every function here returns a newly allocated
@@ -44,6 +45,11 @@ bool status_path_sqlite(const char *metadata, const char *account, const char *b
 bool status_path_plain(const char *metadata, const char *account, const char *base, char **path_r,
                        struct err *e);
 bool status_path_validity(const char *metadata, const char *repo, const char *base, char **path_r,
+                          struct err *e);
+/* Repository-<repo>/UIDMapping/<base> (IMAP-IMAP) and StartUID/<base> (startdate). */
+bool status_path_uidmap(const char *metadata, const char *repo, const char *base, char **path_r,
+                        struct err *e);
+bool status_path_startuid(const char *metadata, const char *repo, const char *base, char **path_r,
                           struct err *e);
 
 /* <metadata>/<account>.lock */

@@ -275,6 +275,28 @@ struct store_ops {
     bool (*set_uid)(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                     struct err *e);
 
+    /*
+     * Optional: make durable what set_uid, save and delete_msgs recorded in
+     * the store's own metadata (IMAP with a UID map: the map file), without
+     * touching a server connection.  The sync engine calls it before every
+     * status commit, so no status row is committed before the record that
+     * ties it to the local message.
+     */
+    bool (*sync_meta)(struct store_folder *f, struct err *e);
+    /*
+     * A saved message is durable before the store knows which remote UID it
+     * holds (an IMAP store with a UID map: the APPEND is answered, then the
+     * map is written).  The engine then journals downloads before they start
+     * and matches the journaled ones after an interruption (sync_recover.h).
+     */
+    bool journal_downloads;
+    /*
+     * list_opts.min_uid and the UIDs a startdate window starts from are the
+     * store's own UIDs, which it reports as the messages' keys (IMAP with a
+     * UID map), not the remote UIDs in store_msg.uid.
+     */
+    bool min_uid_is_key;
+
     void (*free)(struct store *s);
 };
 

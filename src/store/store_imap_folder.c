@@ -228,18 +228,27 @@ static bool lit_begin(void *ctx, const struct imap_literal_info *info)
         return false;
     f->in_body = true;
     f->body_failed = false;
-    /* Servers send the UID first as a rule: then an error can name it. */
+    /*
+     * Servers send the UID first as a rule: then an error can name it.  The
+     * FLAGS usually come before the body too: an IMAP destination sends them
+     * with its APPEND.
+     */
     f->body_uid = 0;
+    struct store_msg meta = {0};
     for (size_t i = 0; i + 1 < info->n_siblings; i++) {
         const struct imap_arg *a = &info->siblings[i];
+        const struct imap_arg *v = &info->siblings[i + 1];
         if (a->type == IMAP_ARG_ATOM && imap_arg_atom_ieq(a, "UID")) {
             uint32_t uid;
-            const struct imap_arg *v = &info->siblings[i + 1];
             if (v->type == IMAP_ARG_ATOM && str_to_u32(v->str, v->len, &uid))
                 f->body_uid = uid;
+        } else if (a->type == IMAP_ARG_ATOM && imap_arg_atom_ieq(a, "FLAGS") &&
+                   v->type == IMAP_ARG_LIST) {
+            uint64_t unknown = 0;
+            meta.flags = store_imap_flags_from(f->st, v->list, (size_t)v->len, &unknown);
         }
     }
-    struct store_msg meta = {.uid = f->body_uid};
+    meta.uid = f->body_uid;
     struct err e = ERR_INIT;
     if (!f->sink->begin(f->sink->ctx, &meta, info->size, &e)) {
         f->body_failed = true;

@@ -13,6 +13,7 @@
 #include "sync/sync_list.h"
 #include "sync/sync_recover.h"
 #include "sync/sync_skip.h"
+#include "sync/sync_startdate.h"
 #include "sync/sync_state.h"
 #include "sync/sync_window.h"
 
@@ -93,6 +94,8 @@ static size_t pend_push(struct run *r, uint32_t uid, uint32_t key, flagset_t fla
  * present on both sides with its UID, and only records it; uploads have
  * their committed intents).
  */
+static bool sync_meta(struct run *r, struct err *e);
+
 static bool checkpoint_ex(struct run *r, bool commit, bool dst_only, struct err *e)
 {
     if (r->j->dry_run)
@@ -109,6 +112,8 @@ static bool checkpoint_ex(struct run *r, bool commit, bool dst_only, struct err 
     r->n_pend = 0;
     if (!commit && r->since_commit < COMMIT_EVERY)
         return true;
+    if (!sync_meta(r, e))
+        return false;
     crashpoint("status-commit");
     if (!status_db_commit(r->db, e))
         return false;
@@ -116,6 +121,19 @@ static bool checkpoint_ex(struct run *r, bool commit, bool dst_only, struct err 
     if (!status_db_begin(r->db, e))
         return false;
     r->since_commit = 0;
+    return true;
+}
+
+/* The stores' own records of what the status is about to say (a UID map) first. */
+static bool sync_meta(struct run *r, struct err *e)
+{
+    const struct sync_folder_job *j = r->j;
+    if (j->dry_run)
+        return true;
+    if (r->lf && j->local->ops->sync_meta && !j->local->ops->sync_meta(r->lf, e))
+        return false;
+    if (r->rf && j->remote->ops->sync_meta && !j->remote->ops->sync_meta(r->rf, e))
+        return false;
     return true;
 }
 
@@ -276,7 +294,8 @@ static void saved_download(void *ctx, uint64_t token, uint32_t new_uid, const st
     }
     crashpoint("download-durable");
     struct err se = ERR_INIT;
-    if (!status_db_put(r->db, p->uid, p->flags, 0, NULL, &se))
+    if (!status_db_put(r->db, p->uid, p->flags, 0, NULL, &se) ||
+        (r->j->local->ops->journal_downloads && !sync_journal_download_done(r->db, p->uid, &se)))
         note_err(r, &se);
     err_clear(&se);
     r->stats->downloaded++;
@@ -394,6 +413,10 @@ static bool copy_messages(struct run *r, bool upload, const struct store_msg *ms
         const struct store_folder_info *ri = j->remote->ops->folder_info(r->rf);
         if (!sync_journal_uploads(r->db, j->local, r->lf, msgs, n, ri->uidnext, e) ||
             !checkpoint(r, e))
+            return false;
+    } else if (j->local->ops->journal_downloads) {
+        /* The copies are durable before the local store records their UIDs. */
+        if (!sync_journal_downloads(r->db, msgs, n, e) || !checkpoint(r, e))
             return false;
     }
     struct store_sink sink = {sink_begin, sink_write, sink_end, sink_abort, sink_msg_error, r};
@@ -609,6 +632,33 @@ static bool check_validity(struct run *r, size_t n_status, size_t n_local, struc
                 j->status_path);
         return false;
     }
+    /*
+     * The local side: a Maildir's file holds 42; an IMAP local side (UID
+     * map) has a UIDVALIDITY of its own, checked like the server's.
+     */
+    uint32_t lsaved = 0, lnow = 0;
+    bool lhave = false;
+    if (!status_validity_read(j->local_validity_path, &lhave, &lsaved, e))
+        return false;
+    if (r->lf)
+        lnow = j->local->ops->folder_info(r->lf)->uidvalidity;
+    if (lnow && lhave && lsaved != lnow && (n_status > 0 || n_local > 0)) {
+        struct log_event ev = {
+            .type = EV_VALIDITY_PROBLEM,
+            .account = j->account,
+            .folder = j->local_name,
+            .repo = j->local->name,
+            .saved = lsaved,
+            .got = lnow,
+        };
+        log_emit(&ev);
+        err_set(e, ERR_FOLDER, ERRK_UIDVALIDITY,
+                "UID validity problem for folder %s (repo %s) (saved %u; got %u); skipping it. "
+                "Nothing was changed. If the folder was really re-created on that server, move "
+                "its UID map and the status file %s aside and run again.",
+                j->local_name, j->local->name, lsaved, lnow, j->status_path);
+        return false;
+    }
     if (j->dry_run)
         return true;
     if (!have || saved != ri->uidvalidity) {
@@ -616,12 +666,10 @@ static bool check_validity(struct run *r, size_t n_status, size_t n_local, struc
             return false;
         crashpoint("validity-saved");
     }
-    uint32_t lsaved = 0;
-    bool lhave = false;
-    if (!status_validity_read(j->local_validity_path, &lhave, &lsaved, e))
-        return false;
-    if (!lhave &&
-        !status_validity_write(j->local_validity_path, STATUS_VALIDITY_MAILDIR, j->fsync, e))
+    if (!lnow)
+        lnow = STATUS_VALIDITY_MAILDIR;
+    if ((!lhave || (lsaved != lnow && lnow != STATUS_VALIDITY_MAILDIR)) &&
+        !status_validity_write(j->local_validity_path, lnow, j->fsync, e))
         return false;
     return true;
 }
@@ -755,6 +803,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         .dst_folder = j->local_name,
     };
     log_emit(&ev);
+    if (j->quick && (j->maxage_cutoff || j->startdate_side))
+        log_warn("Quick syncs (-q) not supported in conjunction with maxage or startdate; "
+                 "ignoring -q.");
 
     if (!status_db_open(j->status_path, &r.db, e))
         goto out;
@@ -893,7 +944,16 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     }
 
     enum sync_list_how how = SYNC_LIST_FULL;
-    if (j->maxage_cutoff && !local_absent && !remote_absent) {
+    if (j->startdate_side && !local_absent && !remote_absent) {
+        emit_list(j, j->remote, j->remote_name, false, 0);
+        emit_list(j, j->local, j->local_name, false, 0);
+        if (!sync_startdate_lists(j, r.rf, r.lf, &rl, &ll, e))
+            goto out;
+        emit_list(j, j->remote, j->remote_name, true, rl.n);
+        emit_list(j, j->local, j->local_name, true, ll.n);
+        if (!check_validity(&r, rows.n, ll.n, e))
+            goto out;
+    } else if (j->maxage_cutoff && !local_absent && !remote_absent) {
         uint32_t min_uid = 0;
         emit_list(j, j->remote, j->remote_name, false, 0);
         if (!sync_window_lists(j->remote, r.rf, j->local, r.lf, j->maxage_cutoff, &j->remote_list,
@@ -944,6 +1004,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         !sync_recover_uploads(r.db, j->local, r.lf, j->remote, r.rf, &rl, &ll, &rows, j->local_name,
                               &adopted, e))
         goto out;
+    if (!j->dry_run && r.lf && r.rf && j->local->ops->journal_downloads &&
+        !j->plan.local_readonly) {
+        size_t got = 0;
+        if (!sync_recover_downloads(r.db, j->local, r.lf, j->remote, r.rf, &rl, &ll, &rows,
+                                    j->local_name, &got, e))
+            goto out;
+        adopted += got;
+    }
 
     r.n_nouid = 0;
     while (r.n_nouid < ll.n && ll.v[ll.n - 1 - r.n_nouid].uid == 0)
@@ -1023,8 +1091,10 @@ out:
          * whose actions are already durable.
          */
         struct err ce = ERR_INIT;
-        crashpoint("status-commit");
-        bool committed = status_db_commit(r.db, &ce);
+        bool committed = sync_meta(&r, &ce);
+        if (committed)
+            crashpoint("status-commit");
+        committed = committed && status_db_commit(r.db, &ce);
         if (committed)
             crashpoint("status-committed");
         if (!committed && ok) {

@@ -25,6 +25,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* startdate: which side is a partial clone (sync_startdate.h). */
+enum sync_start_side {
+    SYNC_START_NONE = 0,
+    SYNC_START_LOCAL,
+    SYNC_START_REMOTE,
+};
+
 struct sync_folder_job {
     const char *account;
     struct store *remote;
@@ -57,6 +64,10 @@ struct sync_folder_job {
     const struct strvec *filter_headers;
     /* maxage: only messages newer than this (seconds since the epoch); 0 = all. */
     int64_t maxage_cutoff;
+    /* startdate: the partial side, local midnight of the date, its StartUID file. */
+    enum sync_start_side startdate_side;
+    int64_t startdate;
+    const char *startuid_path;
     /* quick (-q): skip the folder if neither side's message list changed (no flags). */
     bool quick;
     /* Dry run only: the folder would be created on that side first; treat it as empty. */

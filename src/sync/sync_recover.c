@@ -152,13 +152,131 @@ bool sync_recover_uploads(struct status_db *db, struct store *local, struct stor
     /*
      * Every intent is settled now: adopted, or to be uploaded afresh (and
      * journaled again then), or stale (the file is gone or has its UID).
+     * A store that records adoptions apart (a UID map) makes them durable
+     * before the intents go.
      */
+    if (ok && adopted && local->ops->sync_meta)
+        ok = local->ops->sync_meta(lf, e);
     for (size_t k = 0; ok && k < keys.n; k++)
         ok = status_db_state_del(db, keys.v[k], e);
     if (adopted)
         store_msg_list_sort(local_list);
     *adopted_r = adopted;
     free(lc_key);
+    store_msg_list_free(&lc);
+    store_msg_list_free(&rc);
+    strvec_free(&keys);
+    strvec_free(&values);
+    return ok;
+}
+
+/* ---- downloads into a store that records remote UIDs after the save ------------------ */
+
+bool sync_journal_downloads(struct status_db *db, const struct store_msg *msgs, size_t n,
+                            struct err *e)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        char *key = xasprintf("%s%u", SYNC_DOWNLOAD_KEY, msgs[i].uid);
+        ok = status_db_state_set_u64(db, key, 1, e);
+        free(key);
+    }
+    return ok;
+}
+
+bool sync_journal_download_done(struct status_db *db, uint32_t uid, struct err *e)
+{
+    char *key = xasprintf("%s%u", SYNC_DOWNLOAD_KEY, uid);
+    bool ok = status_db_state_del(db, key, e);
+    free(key);
+    return ok;
+}
+
+/* A download's copy: the same message in two IMAP stores has the same size. */
+static bool same_download(const struct store_msg_info *l, const struct store_msg_info *r)
+{
+    if (!l->ok || !r->ok || l->wire_size != r->wire_size)
+        return false;
+    if (l->message_id && r->message_id)
+        return strcmp(l->message_id, r->message_id) == 0;
+    if (l->message_id || r->message_id)
+        return false;
+    return l->date != 0 && l->date == r->date;
+}
+
+bool sync_recover_downloads(struct status_db *db, struct store *local, struct store_folder *lf,
+                            struct store *remote, struct store_folder *rf,
+                            const struct store_msg_list *remote_list,
+                            struct store_msg_list *local_list, const struct status_rows *rows,
+                            const char *folder, size_t *adopted_r, struct err *e)
+{
+    *adopted_r = 0;
+    struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
+    if (!status_db_state_list(db, SYNC_DOWNLOAD_KEY, &keys, &values, e))
+        return false;
+    if (keys.n == 0)
+        return true;
+    size_t plen = strlen(SYNC_DOWNLOAD_KEY);
+    /* Journaled server messages that nobody knows yet. */
+    struct store_msg_list rc = {0};
+    for (size_t k = 0; k < keys.n; k++) {
+        uint32_t uid = 0;
+        if (!str_to_u32(keys.v[k] + plen, strlen(keys.v[k] + plen), &uid) || uid == 0)
+            continue;
+        const struct store_msg *r = store_msg_list_find(remote_list, uid);
+        if (r && !in_status(rows, uid) && !store_msg_list_find(local_list, uid))
+            store_msg_list_push(&rc, r);
+    }
+    /* Local messages without a remote UID. */
+    struct store_msg_list lc = {0};
+    size_t *lc_at = xcalloc(local_list->n + 1, sizeof(*lc_at));
+    for (size_t i = 0; rc.n && i < local_list->n; i++) {
+        if (local_list->v[i].uid == 0) {
+            lc_at[lc.n] = i;
+            store_msg_list_push(&lc, &local_list->v[i]);
+        }
+    }
+    bool ok = true;
+    size_t adopted = 0;
+    if (lc.n && rc.n) {
+        struct store_msg_info *li = xcalloc(lc.n, sizeof(*li));
+        struct store_msg_info *ri = xcalloc(rc.n, sizeof(*ri));
+        bool *taken = xcalloc(lc.n, sizeof(*taken));
+        ok = remote->ops->msg_info(rf, rc.v, rc.n, ri, e) &&
+             local->ops->msg_info(lf, lc.v, lc.n, li, e);
+        for (size_t k = 0; ok && k < rc.n; k++) {
+            for (size_t i = 0; i < lc.n; i++) {
+                if (taken[i] || !same_download(&li[i], &ri[k]))
+                    continue;
+                struct err ue = ERR_INIT;
+                if (!local->ops->set_uid(lf, &lc.v[i], rc.v[k].uid, &ue)) {
+                    log_warn("folder %s: could not adopt an earlier download: %s", folder, ue.msg);
+                    err_clear(&ue);
+                    break;
+                }
+                taken[i] = true;
+                local_list->v[lc_at[i]].uid = rc.v[k].uid;
+                adopted++;
+                log_info("folder %s: server message UID %u (%s) was already copied by an "
+                         "interrupted run; not copying it again",
+                         folder, rc.v[k].uid, ri[k].message_id ? ri[k].message_id : "no Message-ID");
+                break;
+            }
+        }
+        store_msg_info_release(li, lc.n);
+        store_msg_info_release(ri, rc.n);
+        free(li);
+        free(ri);
+        free(taken);
+    }
+    if (ok && adopted && local->ops->sync_meta)
+        ok = local->ops->sync_meta(lf, e);
+    for (size_t k = 0; ok && k < keys.n; k++)
+        ok = status_db_state_del(db, keys.v[k], e);
+    if (adopted)
+        store_msg_list_sort(local_list);
+    *adopted_r = adopted;
+    free(lc_at);
     store_msg_list_free(&lc);
     store_msg_list_free(&rc);
     strvec_free(&keys);

@@ -28,8 +28,9 @@
 
 #include <stdbool.h>
 
-/* Journal key prefix in the status database's state table. */
+/* Journal key prefixes in the status database's state table. */
 #define SYNC_UPLOAD_KEY "upload:"
+#define SYNC_DOWNLOAD_KEY "download:"
 
 /*
  * Match journaled uploads against the remote list.  Adopted local messages
@@ -47,5 +48,25 @@ bool sync_journal_uploads(struct status_db *db, struct store *local, struct stor
 /* Drop the intent of an upload that completed (in the open transaction). */
 bool sync_journal_done(struct status_db *db, struct store *local, struct store_folder *lf,
                        const struct store_msg *msg, struct err *e);
+
+/*
+ * Downloads into a store whose saved messages are durable before they carry
+ * their remote UID (store_ops.journal_downloads: an IMAP local side with a UID
+ * map).  Before the saves go out, "download:<remote uid>" is journaled; a
+ * completed download removes it with its status row.  At the start of the
+ * next sync, a journaled remote message that is neither in the status nor
+ * known locally is matched with the local messages without a remote UID: the
+ * same size (both are IMAP messages) and Message-ID, or date without one.  A
+ * match is given that remote UID (set_uid) instead of being uploaded while the
+ * remote message is downloaded again.  Every download intent is then dropped.
+ */
+bool sync_journal_downloads(struct status_db *db, const struct store_msg *msgs, size_t n,
+                            struct err *e);
+bool sync_journal_download_done(struct status_db *db, uint32_t uid, struct err *e);
+bool sync_recover_downloads(struct status_db *db, struct store *local, struct store_folder *lf,
+                            struct store *remote, struct store_folder *rf,
+                            const struct store_msg_list *remote_list,
+                            struct store_msg_list *local_list, const struct status_rows *rows,
+                            const char *folder, size_t *adopted_r, struct err *e);
 
 #endif

@@ -303,8 +303,8 @@ char *sync_selection_text(const struct sync_folder_job *j)
 
 bool sync_job_windowed(const struct sync_folder_job *j)
 {
-    return j->maxage_cutoff || j->remote_list.min_date || j->remote_list.min_uid ||
-           j->local_list.min_date || j->local_list.min_uid;
+    return j->maxage_cutoff || j->startdate_side || j->remote_list.min_date ||
+           j->remote_list.min_uid || j->local_list.min_date || j->local_list.min_uid;
 }
 
 /* The status file's identity; false if it or a WAL beside it says "cannot tell". */

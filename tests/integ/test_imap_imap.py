@@ -1,0 +1,252 @@
+"""IMAP-to-IMAP sync: a local repository of type IMAP (offlineimap's MappedIMAPFolder).
+
+One Dovecot serves two users: 'remote' (the remote repository) and 'local' (the local
+repository, type = IMAP). The status databases hold remote UIDs; Repository-<local>/
+UIDMapping/<folder> holds "localuid:remoteuid" lines. Checked: the first sync copies every
+folder and message both ways with their flags, flag changes and deletions go both ways, a
+second run changes nothing, offlineimap3 takes our metadata as its own and we take its
+(nothing copied again either way), and a run killed between a local APPEND and the map
+write (or anywhere else in it) converges with nothing lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from harness import runner
+
+USERS = {'remote': 'rpass', 'local': 'lpass'}
+CHANGE_MARKERS = ('Copy message', 'Deleting ', 'Adding flag', 'Deleting flag',
+                  'Creating folder', 'Creating new Local Status db')
+FLAG_NAMES = ('\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft')
+
+pytestmark = pytest.mark.dovecot(users=USERS)
+
+
+class Pair:
+    """An IMAP-IMAP account over the two users of one Dovecot, run by one binary."""
+
+    def __init__(self, dc, work: Path, binary, *, account: str = 'Test',
+                 local_opts: dict | None = None, remote_opts: dict | None = None,
+                 account_opts: dict | None = None, general: dict | None = None):
+        self.dc, self.work, self.binary, self.account = dc, work, Path(binary), account
+        self.metadata = work / 'metadata'
+        self.config = work / 'offlineimaprc'
+        lo = {'type': 'IMAP', 'localfolders': None, 'remotehost': dc.host,
+              'remoteport': dc.port, 'remoteuser': 'local', 'remotepass': USERS['local'],
+              'ssl': False, 'starttls': False}
+        lo.update(local_opts or {})
+        runner.write_config(self.config, localfolders=work / 'unused', metadata=self.metadata,
+                            account=account, host=dc.host, port=dc.port, user='remote',
+                            password=USERS['remote'], local_opts=lo, remote_opts=remote_opts,
+                            account_opts=account_opts, general=general)
+
+    @property
+    def local_repo(self) -> str:
+        return f'{self.account}-Local'
+
+    @property
+    def remote_repo(self) -> str:
+        return f'{self.account}-Remote'
+
+    def run(self, *args: str, ok: bool = True, env=None, binary=None):
+        r = runner.run_oimap(binary or self.binary, self.config, '-o', '-u', 'basic', *args,
+                             env=env)
+        if ok:
+            assert r.returncode == 0, runner.describe(r)
+        return r
+
+    def uidmap(self, folder: str) -> dict[int, int]:
+        p = self.metadata / f'Repository-{self.local_repo}' / 'UIDMapping' / folder
+        out = {}
+        for line in p.read_text().splitlines():
+            assert re.fullmatch(r'\d+:\d+', line), f'{p}: bad line {line!r}'
+            loc, rem = map(int, line.split(':'))
+            out[loc] = rem
+        return out
+
+    def status(self, folder: str) -> dict:
+        return runner.status_rows(runner.status_db_path(self.metadata, self.account, folder))
+
+
+def side(dc, user: str) -> dict[str, list[tuple[bytes, str]]]:
+    """{folder: sorted [(bytes, flag letters)]} of one user."""
+    out = {}
+    for f in dc.list_folders(user=user, selectable_only=True):
+        out[f] = sorted((body, runner.server_flags_to_letters(fl))
+                        for fl, body in dc.messages(f, user=user).values())
+    return out
+
+
+def assert_same(dc) -> None:
+    r, l = side(dc, 'remote'), side(dc, 'local')
+    assert r == l, f'remote {summary(r)} != local {summary(l)}'
+    for f, msgs in r.items():
+        bodies = [b for b, _ in msgs]
+        assert len(bodies) == len(set(bodies)), f'{f}: a message twice'
+
+
+def summary(s) -> dict:
+    return {f: [(b[:30], fl) for b, fl in m] for f, m in s.items()}
+
+
+def changes(r) -> list[str]:
+    return [ln for ln in (r.stdout + r.stderr).splitlines()
+            if any(m in ln for m in CHANGE_MARKERS)]
+
+
+def seed(dc, gen) -> None:
+    dc.append('INBOX', gen.plain('r1'), flags=('\\Seen',), user='remote')
+    dc.append('INBOX', gen.plain('r2'), flags=('\\Flagged',), user='remote')
+    dc.append('INBOX', gen.html(), user='remote')
+    dc.create('Work', user='remote')
+    dc.append('Work', gen.plain('w1'), flags=('\\Answered', '\\Seen'), user='remote')
+    dc.append('Work', gen.long_lines(), user='remote')
+    dc.append('INBOX', gen.plain('l1'), flags=('\\Draft',), user='local')
+    dc.create('Private', user='local')
+    dc.append('Private', gen.plain('p1'), flags=('\\Seen',), user='local')
+
+
+def test_first_sync_both_ways_then_changes(dovecot, tmp_path, our_binary, mailgen):
+    dc = dovecot
+    seed(dc, mailgen)
+    p = Pair(dc, tmp_path, our_binary)
+    r = p.run()
+    assert_same(dc)
+    assert set(dc.list_folders(user='local', selectable_only=True)) == {'INBOX', 'Work', 'Private'}
+    assert len(side(dc, 'local')['INBOX']) == 4
+    # The map pairs every local UID with a remote UID; the status holds remote UIDs.
+    for f in ('INBOX', 'Work', 'Private'):
+        m = p.uidmap(f)
+        assert sorted(m) == sorted(dc.messages(f, user='local'))
+        assert sorted(m.values()) == sorted(dc.messages(f, user='remote'))
+        assert sorted(p.status(f)) == sorted(dc.messages(f, user='remote'))
+    lval = (p.metadata / f'Repository-{p.local_repo}' / 'FolderValidity' / 'INBOX').read_text()
+    assert int(lval) == dc.uidvalidity('INBOX', user='local')
+    # A second run changes nothing.
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)
+
+    # Flags both ways.
+    rmsgs = dc.messages('INBOX', user='remote')
+    lmsgs = dc.messages('Work', user='local')
+    ruid = min(rmsgs)
+    luid = min(lmsgs)
+    dc.set_flags('INBOX', ruid, '\\Answered', user='remote')
+    dc.clear_flags('Work', luid, '\\Seen', user='local')
+    r = p.run()
+    assert_same(dc)
+    assert len(changes(r)) == 2, runner.describe(r)
+
+    # Deletions both ways.
+    dc.expunge('INBOX', [ruid], user='remote')
+    gone_local = max(dc.messages('Private', user='local'))
+    dc.expunge('Private', [gone_local], user='local')
+    r = p.run()
+    assert_same(dc)
+    assert len(side(dc, 'remote')['INBOX']) == 3 and side(dc, 'remote')['Private'] == []
+    assert gone_local not in p.uidmap('Private')
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)
+
+
+def test_new_messages_later(dovecot, tmp_path, our_binary, mailgen):
+    dc = dovecot
+    seed(dc, mailgen)
+    p = Pair(dc, tmp_path, our_binary)
+    p.run()
+    dc.append('INBOX', mailgen.plain('r-late'), user='remote')
+    dc.append('Work', mailgen.plain('l-late'), flags=('\\Seen',), user='local')
+    r = p.run()
+    assert_same(dc)
+    assert len(changes(r)) == 2, runner.describe(r)
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)
+
+
+oimap3_only = pytest.mark.skipif(not runner.OFFLINEIMAP3.exists(),
+                                 reason=f'{runner.OFFLINEIMAP3} is not installed')
+
+
+def changes_since(dc, gen) -> None:
+    """A new message and a flag change on each side."""
+    dc.append('INBOX', gen.plain('r-new'), user='remote')
+    dc.append('Private', gen.plain('l-new'), flags=('\\Flagged',), user='local')
+    dc.set_flags('Work', min(dc.messages('Work', user='remote')), '\\Flagged', user='remote')
+    dc.set_flags('INBOX', max(dc.messages('INBOX', user='local')), '\\Seen', user='local')
+
+
+@oimap3_only
+@pytest.mark.interop
+def test_offlineimap3_takes_our_metadata(dovecot, tmp_path, our_binary, mailgen):
+    dc = dovecot
+    seed(dc, mailgen)
+    p = Pair(dc, tmp_path, our_binary)
+    p.run()
+    r = p.run(binary=runner.OFFLINEIMAP3)
+    assert changes(r) == [], runner.describe(r)
+    changes_since(dc, mailgen)
+    r = p.run(binary=runner.OFFLINEIMAP3)
+    assert_same(dc)
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)
+    assert_same(dc)
+
+
+@oimap3_only
+@pytest.mark.interop
+def test_we_take_offlineimap3_metadata(dovecot, tmp_path, our_binary, mailgen):
+    dc = dovecot
+    seed(dc, mailgen)
+    p = Pair(dc, tmp_path, our_binary)
+    r = p.run(binary=runner.OFFLINEIMAP3)
+    assert_same(dc)
+    maps = {f: p.uidmap(f) for f in ('INBOX', 'Work', 'Private')}
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)
+    assert {f: p.uidmap(f) for f in maps} == maps
+    changes_since(dc, mailgen)
+    r = p.run()
+    assert_same(dc)
+    r = p.run(binary=runner.OFFLINEIMAP3)
+    assert changes(r) == [], runner.describe(r)
+
+
+def crash_scenario(dc, gen) -> None:
+    seed(dc, gen)
+    for i in range(3):
+        dc.append('Work', gen.plain(f'rw{i}'), flags=('\\Seen',), user='remote')
+        dc.append('Private', gen.plain(f'lp{i}'), user='local')
+
+
+# Kill points around the UID map: after a local APPEND was answered and before the pair is in
+# the map, around the map's write, after an upload was answered, around status commits.
+CRASH_POINTS = ['uidmap-appended:1', 'uidmap-appended:3', 'uidmap-save:1', 'uidmap-saved:1',
+                'upload-answered:1', 'status-commit:2', 'status-committed:2',
+                'imap-append-written:2']
+
+
+@pytest.mark.parametrize('point', CRASH_POINTS)
+def test_killed_anywhere_converges(dovecot, tmp_path, our_binary, mailgen, point):
+    dc = dovecot
+    crash_scenario(dc, mailgen)
+    p = Pair(dc, tmp_path, our_binary)
+    log = tmp_path / 'points'
+    env = dict(os.environ, OIMAP_CRASHPOINT=point, OIMAP_CRASHPOINT_LOG=str(log))
+    r = p.run(ok=False, env=env)
+    assert r.returncode != 0, f'{point} was not reached:\n{runner.describe(r)}'
+    assert log.read_text().splitlines()[-1] == point.split(':')[0]
+    r = p.run()
+    if point.startswith('uidmap-appended'):
+        # The stored copy is recognised, not copied again.
+        assert 'was already copied by an interrupted run' in r.stdout + r.stderr, \
+            runner.describe(r)
+    assert_same(dc)
+    assert len(side(dc, 'remote')['Private']) == 4
+    assert len(side(dc, 'local')['Work']) == 5
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)

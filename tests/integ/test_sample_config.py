@@ -152,7 +152,7 @@ def test_every_known_option_is_documented():
 def test_every_option_states_what_we_do_not_do():
     """Options the program reads but does not act on say so where they are shown."""
     text = SAMPLE.read_text()
-    for name in ('synclabels', 'labelsheader', 'ignorelabels', 'startdate', 'ignore-readonly',
+    for name in ('synclabels', 'labelsheader', 'ignorelabels', 'ignore-readonly',
                  'decodefoldernames'):
         block = re.search(r'\n\n((?:#[^\n]*\n)*?)#%s = ' % re.escape(name), text)
         assert block, name

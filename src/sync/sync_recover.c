@@ -192,10 +192,14 @@ bool sync_journal_download_done(struct status_db *db, uint32_t uid, struct err *
     return ok;
 }
 
-/* A download's copy: the same message in two IMAP stores has the same size. */
+/*
+ * A download's copy: the same message in two IMAP stores has the same size,
+ * or the marker header's more when the local server lacks UIDPLUS.
+ */
 static bool same_download(const struct store_msg_info *l, const struct store_msg_info *r)
 {
-    if (!l->ok || !r->ok || l->wire_size != r->wire_size)
+    if (!l->ok || !r->ok ||
+        (l->wire_size != r->wire_size && l->wire_size != r->wire_size + STORE_UPLOAD_MARK_LEN))
         return false;
     if (l->message_id && r->message_id)
         return strcmp(l->message_id, r->message_id) == 0;

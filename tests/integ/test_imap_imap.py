@@ -250,3 +250,49 @@ def test_killed_anywhere_converges(dovecot, tmp_path, our_binary, mailgen, point
     assert len(side(dc, 'local')['Work']) == 5
     r = p.run()
     assert changes(r) == [], runner.describe(r)
+
+
+def test_local_repository_options_are_its_own(dovecot, tmp_path, our_binary, mailgen):
+    """folderfilter and maxconnections of the local IMAP repository apply to it."""
+    dc = dovecot
+    seed(dc, mailgen)
+    dc.create('Notes', user='local')
+    dc.append('Notes', mailgen.plain('n1'), user='local')
+    p = Pair(dc, tmp_path, our_binary, local_opts={
+        'folderfilter': "lambda f: f != 'Notes'", 'maxconnections': 2},
+        remote_opts={'maxconnections': 2})
+    r = p.run()
+    assert 'Notes' not in dc.list_folders(user='remote'), runner.describe(r)
+    r_side, l_side = side(dc, 'remote'), side(dc, 'local')
+    del l_side['Notes']
+    assert r_side == l_side
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)
+
+
+def without_marker(s):
+    """Both sides with offlineimap's X-OfflineIMAP upload marker lines removed."""
+    return {f: sorted((re.sub(rb'X-OfflineIMAP: [^\r\n]*\r\n', b'', b), fl) for b, fl in m)
+            for f, m in s.items()}
+
+
+@pytest.mark.dovecot(users=USERS, capabilities_remove=['UIDPLUS'])
+@pytest.mark.parametrize('point', [None, 'uidmap-appended:2', 'upload-answered:1'])
+def test_without_uidplus(dovecot, tmp_path, our_binary, mailgen, point):
+    """Without UIDPLUS both sides mark what they store (X-OfflineIMAP) and find it by
+    searching; a run killed after such an APPEND still converges without duplicates."""
+    dc = dovecot
+    crash_scenario(dc, mailgen)
+    p = Pair(dc, tmp_path, our_binary)
+    if point:
+        r = p.run(ok=False, env=dict(os.environ, OIMAP_CRASHPOINT=point))
+        assert r.returncode != 0, runner.describe(r)
+    r = p.run()
+    if point and point.startswith('uidmap-appended'):
+        assert 'was already copied by an interrupted run' in r.stdout + r.stderr, \
+            runner.describe(r)
+    r_side, l_side = without_marker(side(dc, 'remote')), without_marker(side(dc, 'local'))
+    assert r_side == l_side
+    assert len(l_side['Work']) == 5 and len(r_side['Private']) == 4
+    r = p.run()
+    assert changes(r) == [], runner.describe(r)

@@ -131,3 +131,20 @@ def test_maxage_refused_for_imap_imap(dovecot, tmp_path, our_binary):
     r = runner.run_oimap(our_binary, p.config, '--check-config')
     assert r.returncode != 0
     assert 'maxage is not supported on IMAP-IMAP sync' in r.stdout + r.stderr, runner.describe(r)
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(not runner.OFFLINEIMAP3.exists(), reason='offlineimap3 is not installed')
+def test_we_take_offlineimap3_startuid(dovecot, oimap, mailgen):
+    dc = dovecot
+    uids = seed_dated(dc, mailgen)
+    oimap.write_config(remote_opts={'startdate': START})
+    oimap.sync_oimap3()
+    assert startuid(oimap.metadata, oimap.remote_repo) == f'{min(uids["new"])}\n'
+    assert len(oimap.local()['INBOX']) == 2
+    r = oimap.sync()
+    assert changes(r) == [], runner.describe(r)
+    dc.append('INBOX', mailgen.plain('late'))
+    r = oimap.sync()
+    assert len(changes(r)) == 1, runner.describe(r)
+    assert len(oimap.local()['INBOX']) == 3

@@ -5,6 +5,8 @@
 #include "cli/check_config.h"
 
 #include "base/xalloc.h"
+#include "cli/check_config_names.h"
+#include "cli/check_shell.h"
 #include "config/config_py.h"
 #include "ui/ui.h"
 
@@ -42,7 +44,7 @@ static void add_err(struct checker *c, unsigned line, struct err *e)
 enum value_kind {
     VAL_NONE,    /* the names only, or a function (see how) */
     VAL_STR,     /* a str: remotehosteval, remoteusereval */
-    VAL_INT,     /* an int: remoteporteval */
+    VAL_PORT,    /* an int from 1 to 65535: remoteporteval */
     VAL_STRLIST, /* a list of str: folderincludes, idlefolders */
 };
 
@@ -64,9 +66,15 @@ static void check_expr(struct checker *c, const char *section, const char *optio
             ok = false;
         }
         free(s);
-    } else if (ok && val == VAL_INT) {
+    } else if (ok && val == VAL_PORT) {
         int64_t n;
         ok = py_eval_int(px, &n, &e);
+        if (ok && (n < 1 || n > 65535)) {
+            /* getaddrinfo() would take the number modulo 65536; the run refuses it. */
+            err_set(&e, ERR_REPO, ERRK_CONFIG, "%s: %lld is not a port number (1 to 65535).",
+                    py_expr_where(px), (long long)n);
+            ok = false;
+        }
     } else if (ok && val == VAL_STRLIST) {
         struct strvec sv = STRVEC_INIT;
         ok = py_eval_strlist(px, &sv, &e);
@@ -93,10 +101,53 @@ static void check_file(struct checker *c, const struct config_repository *r, con
     free(where);
 }
 
+/*
+ * A shell command a run starts (a hook, a tunnel): each program it names must
+ * be a builtin or an executable file.  Nothing is run; a command whose
+ * programs only running it could tell is left alone.
+ */
+static void check_command(struct checker *c, const char *section, const char *option,
+                          const char *cmd)
+{
+    if (!cmd || !*cmd)
+        return;
+    struct strvec words = STRVEC_INIT;
+    if (!check_shell_words(cmd, getenv("HOME"), &words))
+        return;
+    const char *path = getenv("PATH");
+    for (size_t i = 0; i < words.n; i++) {
+        const char *w = words.v[i];
+        enum check_shell_prog st = check_shell_program(w, path);
+        if (st == CHECK_SHELL_OK)
+            continue;
+        const struct ini_option *opt = ini_lookup(c->cfg->ini, section, option);
+        char *where = opt ? ini_where(c->cfg->ini, opt) : xstrdup(c->cfg->path);
+        char *msg;
+        if (st == CHECK_SHELL_NOT_FOUND)
+            msg = xasprintf("%s: [%s] %s: the command runs '%s', which is neither a shell builtin "
+                            "nor a program in $PATH; install it, or write its full path.",
+                            where, section, option, w);
+        else
+            msg =
+                xasprintf("%s: [%s] %s: the command runs %s, which %s.", where, section, option, w,
+                          st == CHECK_SHELL_MISSING ? "does not exist; correct the path"
+                          : st == CHECK_SHELL_DIRECTORY
+                              ? "is a directory; name the program in it"
+                              : "is not an executable file; make it one (chmod +x)");
+        add(c, opt ? opt->line : 0, msg);
+        free(msg);
+        free(where);
+        break; /* one problem per option */
+    }
+    strvec_free(&words);
+}
+
 static void check_repository(struct checker *c, const struct config_repository *r)
 {
     const char *s = r->section;
     if (config_repo_is_imap(r->type)) {
+        check_command(c, s, "preauthtunnel", r->preauthtunnel);
+        check_command(c, s, "transporttunnel", r->transporttunnel);
         check_file(c, r, "sslclientcert", r->sslclientcert, "client certificate");
         check_file(c, r, "sslclientkey", r->sslclientkey, "client key");
         /* offlineimap reads the file only when remotepass and remotepasseval are unset. */
@@ -110,7 +161,7 @@ static void check_repository(struct checker *c, const struct config_repository *
     if (!config_repo_is_imap(r->type))
         return;
     check_expr(c, s, "remotehosteval", &r->remotehosteval, false, PY_CHECK_NAMES, VAL_STR);
-    check_expr(c, s, "remoteporteval", &r->remoteporteval, false, PY_CHECK_NAMES, VAL_INT);
+    check_expr(c, s, "remoteporteval", &r->remoteporteval, false, PY_CHECK_NAMES, VAL_PORT);
     check_expr(c, s, "remoteusereval", &r->remoteusereval, false, PY_CHECK_NAMES, VAL_STR);
     check_expr(c, s, "remotepasseval", &r->remotepasseval, false, PY_CHECK_NAMES, VAL_NONE);
     static const struct {
@@ -184,6 +235,16 @@ static bool uses(const struct config *cfg, const struct config_repository *r)
     return false;
 }
 
+static bool syncs(const struct config *cfg, const struct config_account *a)
+{
+    for (size_t i = 0; i < cfg->nsync; i++)
+        if (cfg->sync[i] == a)
+            return true;
+    return false;
+}
+
+static const char *const not_synced = "this run does not sync this account, so this is not fatal";
+
 void check_config_more(const struct config *cfg, struct config_problems *probs)
 {
     struct checker c = {cfg, probs, NULL, false};
@@ -202,6 +263,19 @@ void check_config_more(const struct config *cfg, struct config_problems *probs)
                 ? NULL
                 : "no account synced by this run uses this repository, so this is not fatal";
         check_repository(&c, r);
+    }
+    for (size_t i = 0; i < cfg->naccounts; i++) {
+        const struct config_account *a = &cfg->accounts[i];
+        c.unused_note = syncs(cfg, a) ? NULL : not_synced;
+        check_command(&c, a->section, "presynchook", a->presynchook);
+        check_command(&c, a->section, "postsynchook", a->postsynchook);
+        if (a->local && a->remote) {
+            struct config_problems names = CONFIG_PROBLEMS_INIT;
+            check_config_names(cfg, a, c.python, &names);
+            for (size_t k = 0; k < names.n; k++)
+                add(&c, names.v[k].line, names.v[k].msg);
+            config_problems_free(&names);
+        }
     }
     c.unused_note = NULL;
     if (c.python)

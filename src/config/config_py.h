@@ -69,7 +69,8 @@ const char *py_expr_where(const struct py_expr *x);
 /* str (or bytes, decoded as UTF-8): remotehosteval, remoteusereval, remotepasseval, the
  * oauth2 *_eval options, mbnames header/sep/footer. */
 bool py_eval_str(struct py_expr *x, char **out_r, struct err *e);
-/* int: remoteporteval. */
+/* int: remoteporteval; a str of digits or a service name of /etc/services is taken as
+ * offlineimap3's socket.getaddrinfo() takes it ("993", "imaps"). */
 bool py_eval_int(struct py_expr *x, int64_t *out_r, struct err *e);
 /* A list (or any iterable) of str: folderincludes, idlefolders. */
 bool py_eval_strlist(struct py_expr *x, struct strvec *out, struct err *e);

@@ -15,6 +15,8 @@
 
 #include "base/xalloc.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,16 +69,25 @@ bool py_eval_int(struct py_expr *x, int64_t *out_r, struct err *e)
             ok = true;
         }
     } else if (PyUnicode_Check(v)) {
-        /* offlineimap3 hands the value to the socket code, which takes "993" too. */
+        /*
+         * offlineimap3 hands the value to socket.getaddrinfo() as the port,
+         * which takes "993" and also a service name ("imaps", /etc/services).
+         */
         char *s = NULL;
         if (pyb_to_cstr(v, false, &s, x->where, "the expression", e)) {
             str_trim(s);
             int64_t n;
+            struct servent se, *res = NULL;
+            char sbuf[1024];
             if (str_to_i64(s, strlen(s), &n)) {
                 *out_r = n;
                 ok = true;
+            } else if (*s && getservbyname_r(s, "tcp", &se, sbuf, sizeof(sbuf), &res) == 0 && res) {
+                *out_r = ntohs((uint16_t)res->s_port);
+                ok = true;
             } else {
-                type_error(e, x->where, "the expression gives", v, "", "an int");
+                type_error(e, x->where, "the expression gives", v, "",
+                           "an int, a str of digits or a service name of /etc/services");
             }
         }
         free(s);

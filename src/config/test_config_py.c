@@ -259,8 +259,8 @@ static void test_eval_int_and_lists(void)
     static const struct {
         const char *text;
         int64_t want;
-    } ints[] = {
-        {"993", 993}, {"990 + 3", 993}, {"'143'", 143}, {"' 993 '", 993}, {"int('10') * 14", 140}};
+    } ints[] = {{"993", 993},     {"990 + 3", 993},        {"'143'", 143},
+                {"' 993 '", 993}, {"int('10') * 14", 140}, {"'imaps'", 993} /* /etc/services */};
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         struct config *cfg;
         struct py_expr *x = tpy_expr_for("remoteporteval", ints[i].text, &cfg);

@@ -72,7 +72,9 @@ void test_py_runtime_errors(void)
         {"remoteporteval", "[993]",
          "remoteporteval: the expression gives [993] (list), not an int."},
         {"remoteporteval", "True", "the expression gives True (bool), not an int."},
-        {"remoteporteval", "'imaps'", "the expression gives 'imaps' (str), not an int."},
+        {"remoteporteval", "'no-such-service'",
+         "the expression gives 'no-such-service' (str), not an int, a str of digits or a "
+         "service name of /etc/services."},
         {"remoteporteval", "2**80", "not a number that fits in 64 bits."},
         {"remotepasseval", "get_nothing()",
          "remotepasseval: the expression gives None (NoneType), not a str (or bytes)."},

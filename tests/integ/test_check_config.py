@@ -6,6 +6,7 @@ offlineimap.conf) must give "Configuration OK." and no warning; broken ones must
 exactly one problem per mistake, each naming the file and the line, and all at once.
 The check runs no password helper and opens no connection.
 """
+import os
 import re
 import shutil
 import socket
@@ -32,14 +33,42 @@ def home(tmp_path):
     (h / '.certs' / 'client.key').write_text('not read by --check-config\n')
     (h / '.config' / 'mail').mkdir(parents=True)
     (h / '.config' / 'mail' / 'work.pass').write_text('secret\n')
+    # The programs hooks and tunnels name, found in ~/bin (first on $PATH) or by path.
+    make_programs(h)
+    # Maildir folders whose names the nametrans round trip is checked on.
+    for root, names in (('names', ['INBOX', 'Sent', 'Archive.2020']),
+                        ('gmail', ['INBOX', 'Sent Mail', 'Trash']),
+                        ('lower', ['INBOX', 'Sent', 'Archive.2020']),
+                        ('raise', ['INBOX', 'Archive'])):
+        for name in names:
+            for sub in ('cur', 'new', 'tmp'):
+                (h / 'Mail' / root / name / sub).mkdir(parents=True)
     return h
+
+
+def make_programs(h):
+    """~/bin with the programs the corpus' hooks and tunnels run, not all installed here."""
+    (h / 'bin').mkdir()
+    for name in ('notmuch', 'imapfilter', 'notifysync.sh', 'ssh', 'openssl'):
+        (h / 'bin' / name).write_text('#!/bin/sh\nexit 0\n')
+        (h / 'bin' / name).chmod(0o755)
+    (h / 'bin' / 'not-executable').write_text('#!/bin/sh\nexit 0\n')
+    (h / 'Maildir' / 'bin').mkdir(parents=True)
+    (h / 'Maildir' / 'bin' / 'presync.sh').write_text('#!/bin/sh\nexit 0\n')
+    (h / 'Maildir' / 'bin' / 'presync.sh').chmod(0o755)
+
+
+def env_for(home):
+    """The environment of a check: ~/bin first on $PATH, then the system's."""
+    return dict(os.environ, PATH=f'{home}/bin:/usr/local/bin:/usr/bin:/bin')
 
 
 def check(home, config, *args):
     binary = runner.our_binary()
     if not binary.exists():
         pytest.skip(f'{binary} is not built')
-    return runner.run_oimap(binary, config, '--check-config', *args, home=home, timeout=60)
+    return runner.run_oimap(binary, config, '--check-config', *args, home=home, timeout=60,
+                            env=env_for(home))
 
 
 def problems(stderr):
@@ -130,7 +159,8 @@ BAD = {
         E + "{f} line 32: [Repository PyRemote] folderincludes: the expression gives "
         "'INBOX.Archive' (str), not a list of str.",
         E + "{f} line 33: [Repository PyRemote] remoteporteval: the expression gives "
-        "'nine-nine-three' (str), not an int.",
+        "'nine-nine-three' (str), not an int, a str of digits or a service name of "
+        '/etc/services.',
         E + '{f} line 34: [Repository PyRemote] newmail_hook: the function takes (folder), '
         'but offlineimap calls it with 0 arguments.',
     ],
@@ -146,6 +176,32 @@ BAD = {
         "    DEFAULT = ACCOUNTS['home']\n"
         '              ~~~~~~~~^^^^^^^^\n'
         "KeyError: 'home'",
+    ],
+    'commands-and-names.rc': [
+        E + "{f} line 10: [Account Hooks] presynchook: the command runs 'notmuhc', which is "
+        'neither a shell builtin nor a program in $PATH; install it, or write its full path.',
+        E + '{f} line 11: [Account Hooks] postsynchook: the command runs '
+        '{h}/bin/missing-hook.sh, which does not exist; correct the path.',
+        E + '{f} line 27: [Repository hooks-remote] preauthtunnel: the command runs '
+        '{h}/bin/not-executable, which is not an executable file; make it one (chmod +x).',
+        E + '{f} line 38: [Repository lower-remote] remoteporteval: 70000 is not a port number '
+        '(1 to 65535).',
+        E + "{f} line 39: [Repository lower-remote] nametrans: the local folder 'Archive.2020' "
+        "of account Lower would be created on the server as 'Archive.2020' ([Repository "
+        "lower-local] has no nametrans), and this nametrans turns that back into "
+        "'archive.2020', not 'Archive.2020' (2 other local folders of the account have the "
+        'same problem): offlineimap stops the account with "INFINITE FOLDER CREATION '
+        'DETECTED!". Write the two nametrans so that each undoes the other, or keep the '
+        'folder out with a folderfilter.',
+        E + '{f} line 47: [Repository raise-remote] transporttunnel: the command runs {h}/Mail, '
+        'which is a directory; name the program in it.',
+        E + "{f} line 48: [Repository raise-remote] nametrans: the expression, called with "
+        "'Archive', raised KeyError: 'Archive'\n"
+        'Traceback (most recent call last):\n'
+        '  File "{f} line 48: [Repository raise-remote] nametrans", line 1, in <lambda>\n'
+        "    lambda f: {{'INBOX': 'INBOX'}}[f]\n"
+        '              ~~~~~~~~~~~~~~~~~~^^^\n'
+        "KeyError: 'Archive'",
     ],
     'duplicate.rc': [
         E + '{f} line 4: duplicate option "accounts" in [general] (it was already set on '
@@ -210,6 +266,22 @@ def test_accounts_option_narrows_the_check(home):
     got = problems(r.stderr)
     assert not any("'Home' does not exist" in p for p in got)
     assert any('[Account Work]: no remoterepository' in p for p in got)
+
+
+def test_commands_of_accounts_not_synced_are_warnings(home):
+    """-a: hooks of the accounts left out, and their folders' names, only warn."""
+    config = BAD_DIR / 'commands-and-names.rc'
+    r = check(home, config, '-a', 'Raise')
+    got = problems(r.stderr)
+    note = '(this run does not sync this account, so this is not fatal).'
+    warnings = {p.split(' line ')[1].split(':')[0]: p for p in got if p.startswith(W)}
+    assert sorted(warnings) == ['10', '11', '27', '38', '39']
+    for line in ('10', '11', '39'):  # [Account Hooks], [Account Lower]'s folders
+        assert warnings[line].endswith(note)
+    for line in ('27', '38'):  # repositories only those accounts use
+        assert warnings[line].endswith(NOT_FATAL)
+    assert sum(1 for p in got if p.startswith(E)) == 2  # Raise's tunnel and nametrans
+    assert r.returncode == 1
 
 
 def test_override_is_checked(home):

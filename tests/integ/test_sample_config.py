@@ -10,6 +10,7 @@ the k-th (or the last); options that exclude each other are taken in turns.
 (The unit test config_ini_vs_python reads both files with Python's configparser too.)
 """
 import configparser
+import os
 import re
 from pathlib import Path
 
@@ -129,6 +130,11 @@ def home(tmp_path):
     for name in ('imap-client.crt', 'imap-client.key', 'imap-ca.pem'):
         (h / '.certs' / name).write_text('not read by --check-config\n')
     (h / 'Password.IMAP.Account1').write_text('secret\n')
+    # The programs the hook and tunnel examples run, not all installed here.
+    (h / 'bin').mkdir()
+    for name in ('imapfilter', 'notifysync.sh', 'ssh', 'openssl'):
+        (h / 'bin' / name).write_text('#!/bin/sh\nexit 0\n')
+        (h / 'bin' / name).chmod(0o755)
     return h
 
 
@@ -136,7 +142,8 @@ def check(home, config):
     binary = runner.our_binary()
     if not binary.exists():
         pytest.skip(f'{binary} is not built')
-    return runner.run_oimap(binary, config, '--check-config', home=home, timeout=60)
+    env = dict(os.environ, PATH=f'{home}/bin:/usr/local/bin:/usr/bin:/bin')
+    return runner.run_oimap(binary, config, '--check-config', home=home, timeout=60, env=env)
 
 
 def test_every_known_option_is_documented():

@@ -11,10 +11,10 @@
 
 #include "auth/auth_mech.h"
 
+#include "base/dl.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -50,7 +50,6 @@ typedef int store_fn(const struct secret_schema *, const char *collection, const
 typedef int clear_fn(const struct secret_schema *, void *cancellable, struct g_error **, ...);
 
 static struct {
-    void *handle;
     lookup_fn *lookup;
     store_fn *store;
     clear_fn *clear;
@@ -59,7 +58,7 @@ static struct {
     void *(*cancellable_new)(void);
     void (*cancellable_cancel)(void *);
     void (*object_unref)(void *);
-    char *why; /* why libsecret could not be loaded */
+    struct err why; /* why libsecret could not be loaded */
 } lib;
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -83,30 +82,22 @@ static const struct secret_schema schema = {
     NULL,
 };
 
-static void *sym(const char *name)
-{
-    void *p = dlsym(lib.handle, name);
-    if (!p && !lib.why)
-        lib.why = xasprintf("libsecret has no %s", name);
-    return p;
-}
-
 static void load_lib(void)
 {
-    lib.handle = dlopen("libsecret-1.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!lib.handle) {
-        const char *d = dlerror();
-        lib.why = xasprintf("libsecret is not installed (%s)", d ? d : "dlopen failed");
-        return;
-    }
-    lib.lookup = (lookup_fn *)sym("secret_password_lookup_sync");
-    lib.store = (store_fn *)sym("secret_password_store_sync");
-    lib.clear = (clear_fn *)sym("secret_password_clear_sync");
-    *(void **)&lib.password_free = sym("secret_password_free");
-    *(void **)&lib.error_free = sym("g_error_free");
-    *(void **)&lib.cancellable_new = sym("g_cancellable_new");
-    *(void **)&lib.cancellable_cancel = sym("g_cancellable_cancel");
-    *(void **)&lib.object_unref = sym("g_object_unref");
+    static const char *const sonames[] = {"libsecret-1.so.0", NULL};
+    static const struct dl_lib secret = {"libsecret", sonames, "libsecret-1-0",
+                                         "which the keyring needs"};
+    const struct dl_sym syms[] = {
+        {"secret_password_lookup_sync", &lib.lookup},
+        {"secret_password_store_sync", &lib.store},
+        {"secret_password_clear_sync", &lib.clear},
+        {"secret_password_free", &lib.password_free},
+        {"g_error_free", &lib.error_free},
+        {"g_cancellable_new", &lib.cancellable_new},
+        {"g_cancellable_cancel", &lib.cancellable_cancel},
+        {"g_object_unref", &lib.object_unref},
+    };
+    dl_load(&secret, syms, sizeof(syms) / sizeof(syms[0]), NULL, &lib.why);
 }
 
 static bool have_session_bus(void)
@@ -132,8 +123,8 @@ static bool usable(struct err *e)
         return false;
     }
     pthread_once(&lib_once, load_lib);
-    if (lib.why) {
-        err_set(e, ERR_REPO, ERRK_AUTH, "%s", lib.why);
+    if (err_isset(&lib.why)) {
+        err_set(e, ERR_REPO, ERRK_AUTH, "%s", lib.why.msg);
         return false;
     }
     return true;

@@ -29,6 +29,7 @@
 #include "config/config_py_plugin.h"
 
 #include "base/buf.h"
+#include "base/dl.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -61,39 +62,25 @@ static char *load_failure;
 static pthread_mutex_t where_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *peritem_where;
 
-/* dlerror() without the leading "<path>: " that it repeats for a file it could not open. */
-static const char *dl_reason(const char *path)
-{
-    const char *msg = dlerror();
-    if (!msg)
-        return "unknown error";
-    size_t n = strlen(path);
-    if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
-        return msg + n + 2;
-    return msg;
-}
-
 /* Load one candidate; the table, or NULL with a line added to tried. */
 static const struct config_py_plugin *try_path(const char *path, struct buf *tried)
 {
-    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    char *why = NULL;
+    void *h = dl_open(path, RTLD_GLOBAL, &why);
     if (!h) {
-        buf_printf(tried, "\n  %s: %s", path, dl_reason(path));
+        buf_printf(tried, "\n  %s: %s", path, why);
+        free(why);
         return NULL;
     }
-    /* dlsym() gives a data pointer; the function pointer is read through a union. */
-    union {
-        void *p;
-        const struct config_py_plugin *(*fn)(void);
-    } entry;
-    dlerror();
-    entry.p = dlsym(h, CONFIG_PY_PLUGIN_ENTRY);
-    if (!entry.p) {
-        buf_printf(tried, "\n  %s: not an offlineimap Python module (%s)", path, dl_reason(path));
+    const struct config_py_plugin *(*entry)(void) = NULL;
+    const struct dl_sym sym = {CONFIG_PY_PLUGIN_ENTRY, &entry};
+    if (!dl_resolve(h, &sym, 1, &why)) {
+        buf_printf(tried, "\n  %s: not an offlineimap Python module (%s)", path, why);
+        free(why);
         dlclose(h);
         return NULL;
     }
-    const struct config_py_plugin *p = entry.fn();
+    const struct config_py_plugin *p = entry();
     if (p->abi != CONFIG_PY_PLUGIN_ABI || p->size != sizeof(*p) ||
         p->layout != config_py_plugin_layout() || strcmp(p->version, OIMAP_VERSION)) {
         buf_printf(tried,

@@ -1,40 +1,26 @@
 #define SQLITE_DL_NO_NAMES 1
 #include "status/sqlite_dl.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <string.h>
+#include "base/dl.h"
 
-#define SQLITE_DL_SONAME "libsqlite3.so.0"
+#include <pthread.h>
 
 struct sqlite_api sqlite_dl;
 
 static bool loaded;
-static char load_error[512];
+static struct err load_err = ERR_INIT;
 
 static void load(void)
 {
-    void *h = dlopen(SQLITE_DL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof(load_error), "%s", why ? why : "unknown reason");
-        return;
-    }
+    static const char *const sonames[] = {"libsqlite3.so.0", NULL};
+    static const struct dl_lib lib = {"SQLite", sonames, "libsqlite3-0",
+                                      "which holds the status of every folder"};
     struct sqlite_api api;
-    /* dlsym() hands out an object pointer; POSIX guarantees it converts to a function's. */
-#define SQLITE_DL_LOOKUP(name)                                                                     \
-    {                                                                                              \
-        void *sym = dlsym(h, "sqlite3_" #name);                                                    \
-        if (!sym) {                                                                                \
-            snprintf(load_error, sizeof(load_error), "it has no function sqlite3_%s", #name);      \
-            dlclose(h);                                                                            \
-            return;                                                                                \
-        }                                                                                          \
-        memcpy(&api.name, &sym, sizeof(sym));                                                      \
-    }
-    SQLITE_DL_FUNCS(SQLITE_DL_LOOKUP)
-#undef SQLITE_DL_LOOKUP
+#define SQLITE_DL_SYM(name) {"sqlite3_" #name, &api.name},
+    const struct dl_sym syms[] = {SQLITE_DL_FUNCS(SQLITE_DL_SYM)};
+#undef SQLITE_DL_SYM
+    if (!dl_load(&lib, syms, sizeof(syms) / sizeof(syms[0]), NULL, &load_err))
+        return;
     sqlite_dl = api;
     loaded = true; /* the library stays loaded until the program ends */
 }
@@ -44,9 +30,6 @@ bool sqlite_dl_load(struct err *e)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, load);
     if (!loaded)
-        err_set(e, ERR_CRITICAL, ERRK_GENERIC,
-                "SQLite (%s), which holds the status of every folder, cannot be loaded: %s. "
-                "Install it (Debian: the libsqlite3-0 package) and run again.",
-                SQLITE_DL_SONAME, load_error);
+        err_set(e, ERR_CRITICAL, ERRK_GENERIC, "%s", load_err.msg);
     return loaded;
 }

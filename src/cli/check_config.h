@@ -5,9 +5,12 @@
  * names it reads that nothing defines, functions taking the arguments
  * offlineimap passes, and the values of the expressions a run evaluates
  * anyway (remotehosteval, remoteporteval, remoteusereval, folderincludes,
- * idlefolders, the mbnames header, sep, footer and peritem).  Password and
- * OAuth2 expressions are not evaluated (they may ask an agent or a
- * keyring); only their names are checked.
+ * idlefolders, the mbnames header, sep, footer and peritem; remoteporteval
+ * must give a port).  Password and OAuth2 expressions are not evaluated (they
+ * may ask an agent or a keyring); only their names are checked.  The
+ * programs that hooks and tunnels start must exist (check_shell; nothing is
+ * run), and the names of the local Maildir folders that exist must come back
+ * to themselves through both nametrans (check_config_names).
  *
  * Problems in repositories and accounts that this run does not sync are
  * warnings, as config_load() makes them.

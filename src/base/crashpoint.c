@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ bool crashpoint_armed;
 static char *target_name;
 static unsigned long target_count;
 static int log_fd = -1;
+static char *pause_path; /* OIMAP_CRASHPOINT_ACTION=pause:<path> */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long hits;
@@ -30,6 +32,9 @@ void crashpoint_init(void)
         if (target_count == 0)
             target_count = 1;
         crashpoint_armed = true;
+        const char *action = getenv("OIMAP_CRASHPOINT_ACTION");
+        if (action && !strncmp(action, "pause:", 6) && action[6])
+            pause_path = xstrdup(action + 6);
     }
     if (logpath && *logpath) {
         log_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -54,6 +59,16 @@ void crashpoint_hit(const char *name)
     if (target_name && (!strcmp(target_name, "*") || !strcmp(target_name, name)))
         die = ++hits == target_count;
     pthread_mutex_unlock(&lock);
+    if (die && pause_path) {
+        /* The test sees the file, changes something, then removes it. */
+        int fd = open(pause_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        while (fd >= 0 && access(pause_path, F_OK) == 0)
+            nanosleep(&tick, NULL);
+        return;
+    }
     if (die) {
         kill(getpid(), SIGKILL);
         for (;;)

@@ -10,6 +10,9 @@
  *                             ("*:n" = the n-th point of any name)
  *   OIMAP_CRASHPOINT_LOG=path append "name\n" to path at every point reached,
  *                             so a test can list the points a run passes
+ *   OIMAP_CRASHPOINT_ACTION=pause:path  instead of dying there, create path
+ *                             and wait (in that thread) until it is removed,
+ *                             so a test can act at that instant
  *
  * When neither is set a crashpoint costs one predictable branch.
  */

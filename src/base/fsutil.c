@@ -324,6 +324,11 @@ static bool remote_fs(const char *path)
 #endif
 }
 
+int64_t fs_time_window_min_ns(void)
+{
+    return STAMP_WINDOW_FINE_NS;
+}
+
 int64_t fs_time_window_ns(const char *path, const struct timespec *mtime)
 {
     if (remote_fs(path))

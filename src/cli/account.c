@@ -16,6 +16,7 @@
 #include "sync/sync_skip.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,23 @@ struct folder_jobs {
     struct account_result res; /* under lock */
     struct skip_list skip_old; /* read at the start */
     struct skip_list skip_new; /* under lock: lines for the next run */
+    struct pending_line *pend; /* under lock: lines waiting for their local stamp */
+    size_t npend, pend_cap;
+    int64_t started_ns;
 };
+
+struct pending_line {
+    struct skip_entry *en;
+    struct store_watch *watch;
+    int64_t done_ns; /* when the folder's sync ended: its last change is older */
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static char *translate_sep(const char *name, char from, char to)
 {
@@ -179,6 +196,68 @@ static void keep_skip_line(struct folder_jobs *fj, struct skip_entry *en)
     pthread_mutex_unlock(&fj->lock);
 }
 
+static void keep_pending_line(struct folder_jobs *fj, struct sync_folder_stats *stats)
+{
+    pthread_mutex_lock(&fj->lock);
+    if (fj->npend == fj->pend_cap) {
+        fj->pend_cap = fj->pend_cap ? fj->pend_cap * 2 : 16;
+        fj->pend = xreallocarray(fj->pend, fj->pend_cap, sizeof(*fj->pend));
+    }
+    fj->pend[fj->npend++] = (struct pending_line){stats->skip_pending, stats->watch, now_ns()};
+    pthread_mutex_unlock(&fj->lock);
+    stats->skip_pending = NULL;
+    stats->watch = NULL;
+}
+
+/*
+ * At the end of the run, once the workers are done: the folders this run
+ * wrote to get their line if the local store saw no change but ours.  By
+ * now most of them were written long enough ago for their stamps to be
+ * trusted.  For the last ones the run waits out the rest of that window
+ * when it is short beside the run (a tenth of it at most), so that the next
+ * run with no change reads no folder; otherwise they are read again next
+ * time.
+ */
+static void settle_pending_lines(struct folder_jobs *fj, bool keep)
+{
+    struct store *local = fj->a->local;
+    if (keep && fj->npend) {
+        int64_t latest = 0;
+        for (size_t i = 0; i < fj->npend; i++)
+            if (fj->pend[i].done_ns > latest)
+                latest = fj->pend[i].done_ns;
+        int64_t now = now_ns();
+        int64_t wait = latest + fs_time_window_min_ns() + 1000000 - now;
+        if (wait > 0 && wait <= (now - fj->started_ns) / 10) {
+            struct timespec ts = {(time_t)(wait / 1000000000), (long)(wait % 1000000000)};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+    }
+    struct buf stamp;
+    buf_init(&stamp, 128);
+    for (size_t i = 0; i < fj->npend; i++) {
+        struct pending_line *p = &fj->pend[i];
+        bool racy = true;
+        bool watched = local->ops->finish_watch(local, p->watch, &stamp, &racy);
+        bool ok = watched && keep && !racy && sync_skip_entry_settle(p->en, stamp.data);
+        if (keep && !ok)
+            log_debug(LOGC_SYNC, "folder %s: no skip-list line (%s)", p->en->remote,
+                      !watched ? "changed by another program, or not watched"
+                      : racy   ? "the folder changed too recently"
+                               : "the status database changed too recently");
+        if (ok)
+            sync_skip_add(&fj->skip_new, p->en);
+        else
+            sync_skip_entry_free(p->en);
+        free(p->en);
+    }
+    buf_release(&stamp);
+    free(fj->pend);
+    fj->pend = NULL;
+    fj->npend = fj->pend_cap = 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -295,6 +374,8 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
         sync_skip_entry_free(stats.skip);
         free(stats.skip);
     }
+    if (stats.skip_pending)
+        keep_pending_line(fj, &stats);
     /*
      * newmail_hook: offlineimap calls it for a folder named INBOX, after new
      * mail without \Seen came in.
@@ -722,7 +803,7 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     /* offlineimap runs no hook once asked to stop. */
     if (!stopping(a))
         hook_run(a->presynchook, a->sync_mode, a->dry_run);
-    struct folder_jobs fj = {.a = a};
+    struct folder_jobs fj = {.a = a, .started_ns = now_ns()};
     pthread_mutex_init(&fj.lock, NULL);
     bool ok = a->remote->ops->connect(a->remote, e) && a->local->ops->connect(a->local, e) &&
               plan_folders(a, &fj, e);
@@ -730,6 +811,7 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     if (ok) {
         sync_skip_load(&fj.skip_old, skip_path);
         run_jobs(&fj, a->max_connections);
+        settle_pending_lines(&fj, true);
         carry_skip_lines(&fj);
         *res = fj.res;
         /*
@@ -762,6 +844,7 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
         free(fj.v[i].local);
     }
     free(fj.v);
+    settle_pending_lines(&fj, false);
     sync_skip_free(&fj.skip_old);
     sync_skip_free(&fj.skip_new);
     free(skip_path);

@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "store/store_maildir.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,8 @@ struct maildir_store {
     bool name_from_date;
     bool utime_from_date;
     bool restoreatime;
+    pthread_mutex_t watch_lock;       /* creates watcher */
+    struct maildir_watcher *watcher; /* maildir_watch.h; NULL until a folder is written */
 };
 
 /* uid -> message index; open addressing, uid 0 never stored. */
@@ -85,6 +88,7 @@ struct maildir_pending {
 
 /* Files found by a rescan, to find messages renamed behind our back. */
 struct maildir_relocation;
+struct maildir_watcher;
 
 struct store_folder {
     struct maildir_store *st;
@@ -109,6 +113,7 @@ struct store_folder {
 
     struct maildir_relocation *relo; /* built on demand during one operation */
     struct timespec atime[2];        /* restoreatime: new/ and cur/ as opened */
+    struct store_watch *watch;       /* our own changes (maildir_watch.h), or NULL */
 };
 
 /* Error kind for an errno value: ENOSPC and EDQUOT are ERRK_NOSPACE. */

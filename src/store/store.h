@@ -169,6 +169,8 @@ struct store_msg_info {
 
 void store_msg_info_release(struct store_msg_info *v, size_t n);
 
+struct store_watch;
+
 struct store_ops {
     const char *type_name; /* "IMAP", "Maildir": shown in messages */
 
@@ -211,6 +213,16 @@ struct store_ops {
      */
     bool (*folder_stamp)(struct store *s, const char *name, struct buf *out, bool *racy_r,
                          struct err *e);
+    /*
+     * Optional, both or neither: a folder opened for writing may be watched
+     * for changes not made through it (Maildir: inotify).  take_watch hands
+     * the watch over before the folder is closed (NULL: none, or a change not
+     * ours was already seen); finish_watch, later, gives the folder's stamp
+     * (as folder_stamp) if since the folder was opened it changed only
+     * through it, and frees w in every case.
+     */
+    struct store_watch *(*take_watch)(struct store_folder *f);
+    bool (*finish_watch)(struct store *s, struct store_watch *w, struct buf *stamp, bool *racy_r);
     /*
      * Push the given messages (by key for stores that need it, else by uid)
      * to sink, in any order.  An error for one message (ERR_MSG) is reported

@@ -3,6 +3,7 @@
  * folder tree (offlineimap's repository/Maildir.py) and the operation table.
  */
 #include "store/maildir_priv.h"
+#include "store/maildir_watch.h"
 
 #include "base/fsutil.h"
 #include "base/log.h"
@@ -352,6 +353,8 @@ static void md_free(struct store *s)
     if (!s)
         return;
     struct maildir_store *st = ms(s);
+    maildir_watcher_free(st);
+    pthread_mutex_destroy(&st->watch_lock);
     free(st->root);
     free(s->name);
     free(st);
@@ -379,6 +382,8 @@ static const struct store_ops maildir_ops = {
     .msg_ident = maildir_msg_ident,
     .msg_info = maildir_msg_info,
     .folder_stamp = maildir_folder_stamp,
+    .take_watch = maildir_take_watch,
+    .finish_watch = maildir_finish_watch,
     .adopt_foreign = maildir_adopt_foreign,
     .free = md_free,
 };
@@ -386,6 +391,7 @@ static const struct store_ops maildir_ops = {
 struct store *store_maildir_new(const struct maildir_opts *o)
 {
     struct maildir_store *st = xcalloc(1, sizeof(*st));
+    pthread_mutex_init(&st->watch_lock, NULL);
     st->base.ops = &maildir_ops;
     st->base.name = xstrdup(o->name ? o->name : "");
     st->root = xstrdup(o->root ? o->root : "");

@@ -3,6 +3,7 @@
  * (offlineimap's _scanfolder) and listing them.
  */
 #include "store/maildir_priv.h"
+#include "store/maildir_watch.h"
 
 #include "base/fsutil.h"
 #include "base/log.h"
@@ -219,6 +220,7 @@ static void compute_fmd5(struct store_folder *f)
 
 static void folder_free(struct store_folder *f)
 {
+    maildir_watch_close(f);
     for (int i = 0; i < 3; i++)
         if (f->dfd[i] >= 0)
             close(f->dfd[i]);
@@ -302,6 +304,9 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
         }
     }
     compute_fmd5(f);
+    /* Before the scan: a change the scan might miss must show as an event. */
+    if (for_write)
+        maildir_watch_begin(f);
     if (!scan(f, e)) {
         folder_free(f);
         return false;

@@ -4,6 +4,7 @@
  * and Message-ID, read from the file itself.
  */
 #include "store/maildir_priv.h"
+#include "base/log.h"
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
@@ -143,8 +144,11 @@ bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bo
             buf_printf(out, "%s%llu:%llu:%lld", i == MD_NEW ? "" : ",",
                        (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
                        (long long)ns);
-            if (now_ns - ns < fs_time_window_ns(sub, &sb.st_mtim))
+            if (now_ns - ns < fs_time_window_ns(sub, &sb.st_mtim)) {
                 *racy_r = true;
+                log_debug(LOGC_MAILDIR, "Maildir folder %s: %s changed %lld us ago: too recent",
+                          path, maildir_sub_names[i], (long long)((now_ns - ns) / 1000));
+            }
         }
         free(sub);
     }

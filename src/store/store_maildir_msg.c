@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "store/maildir_priv.h"
+#include "store/maildir_watch.h"
 #include "base/crashpoint.h"
 
 #include "base/log.h"
@@ -69,7 +70,7 @@ static bool rename_msg(struct store_folder *f, struct maildir_msg *m, rename_tar
             ok = true;
             break;
         }
-        if (maildir_rename_noreplace(f->dfd[m->sub], m->name, f->dfd[sub], name.data) == 0) {
+        if (maildir_watch_rename(f, m->sub, m->name, sub, name.data) == 0) {
             crashpoint("maildir-message-renamed");
             *subs_r |= (1u << sub) | (1u << m->sub);
             m->name = arena_strndup(&f->names, name.data, name.len);
@@ -229,11 +230,11 @@ bool maildir_delete_msgs(struct store_folder *f, const struct store_msg *msgs, s
             go_on = note_error(&first, &nfailed, &me);
             continue;
         }
-        int err = unlinkat(f->dfd[m->sub], m->name, 0) == 0 ? 0 : errno;
+        int err = maildir_watch_unlink(f, m->sub, m->name) == 0 ? 0 : errno;
         /* Renamed behind our back: delete it under its new name. */
         if (err == ENOENT) {
             if (maildir_relocate(f, m, &me))
-                err = unlinkat(f->dfd[m->sub], m->name, 0) == 0 ? 0 : errno;
+                err = maildir_watch_unlink(f, m->sub, m->name) == 0 ? 0 : errno;
             else if (!err_isset(&me))
                 err = 0; /* already gone */
         }

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "store/maildir_priv.h"
+#include "store/maildir_watch.h"
 #include "base/crashpoint.h"
 
 #include "base/fsutil.h"
@@ -374,7 +375,7 @@ static bool rename_into_place(struct store_folder *f, const char *tmpname, uint3
             return false;
         }
         crashpoint("maildir-tmp-written");
-        if (maildir_rename_noreplace(f->dfd[MD_TMP], tmpname, f->dfd[sub], name->data) == 0) {
+        if (maildir_watch_rename(f, MD_TMP, tmpname, sub, name->data) == 0) {
             crashpoint("maildir-renamed");
             return true;
         }

@@ -784,6 +784,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct sync_status_entry *st = NULL;
     struct sync_plan plan = {0};
     bool ok = false, have_saved = false, skipped = false, stamp_racy = false, have_pre = false;
+    bool want_watch = false;
     char *sel = NULL;
     struct store_changes pre = {0};
     struct buf stamp;
@@ -1069,6 +1070,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             now.remote.messages = opened.exists;
             now.remote.highestmodseq = opened.highestmodseq;
             now.local_stamp = !local_changed && !stamp_racy && stamp.len ? stamp.data : NULL;
+            /* Changed by us: the stamp may still come from the store's watch. */
+            want_watch = local_changed;
             now.select = sel;
             if (!sync_state_save(r.db, &now, &saved, &se)) {
                 log_warn("%s", se.msg);
@@ -1103,17 +1106,31 @@ out:
         }
         err_clear(&ce);
     }
+    struct store_watch *watch = NULL;
+    if (ok && want_watch && r.lf && j->local->ops->take_watch)
+        watch = j->local->ops->take_watch(r.lf);
     if (r.rf)
         j->remote->ops->close_folder(&r.rf);
     if (r.lf)
         j->local->ops->close_folder(&r.lf);
     status_db_close(&r.db);
+    if (ok)
+        crashpoint("folder-synced");
     if (ok && have_fin && !j->dry_run) {
         struct skip_entry en;
-        if (sync_skip_entry_make(j, &fin, &en)) {
+        if (fin.local_stamp && sync_skip_entry_make(j, &fin, &en)) {
             stats->skip = xmalloc(sizeof(*stats->skip));
             *stats->skip = en;
+        } else if (watch && !fin.local_stamp && sync_skip_entry_pending(j, &fin, &en)) {
+            stats->skip_pending = xmalloc(sizeof(*stats->skip_pending));
+            *stats->skip_pending = en;
+            stats->watch = watch;
+            watch = NULL;
         }
+    }
+    if (watch) {
+        bool racy;
+        j->local->ops->finish_watch(j->local, watch, &stamp, &racy);
     }
     status_rows_free(&rows);
     sync_plan_free(&plan);

@@ -87,6 +87,15 @@ struct sync_folder_stats {
     /* After a clean sync: the folder's line for the skip list (sync_skip.h), or
      * NULL; the caller frees it with sync_skip_entry_free() and free(). */
     struct skip_entry *skip;
+    /*
+     * Or, after a clean sync that wrote to the local folder: the line still
+     * without its local stamp, and the local store's watch of the folder,
+     * which gives the stamp at the end of the run if the folder changed only
+     * through this sync (store.h finish_watch; sync_skip_entry_settle).  The
+     * caller finishes or frees both.
+     */
+    struct skip_entry *skip_pending;
+    struct store_watch *watch;
 };
 
 bool sync_folder_run(const struct sync_folder_job *job, struct sync_folder_stats *stats,

@@ -366,30 +366,47 @@ bool sync_skip_check(const struct skip_list *l, const struct sync_folder_job *j,
     return true;
 }
 
-bool sync_skip_entry_make(const struct sync_folder_job *j, const struct sync_state *st,
-                          struct skip_entry *out)
+bool sync_skip_entry_pending(const struct sync_folder_job *j, const struct sync_state *st,
+                             struct skip_entry *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!st->have_remote || !st->remote.highestmodseq || !st->local_stamp || !*st->local_stamp ||
-        !st->select || j->dry_run || sync_job_windowed(j))
-        return false;
-    struct stat sb;
-    if (!status_identity(j->status_path, &sb))
-        return false;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-    if (now_ns - mtime_ns(&sb) < fs_time_window_ns(j->status_path, &sb.st_mtim))
+    if (!st->have_remote || !st->remote.highestmodseq || !st->select || j->dry_run ||
+        sync_job_windowed(j))
         return false;
     out->status_path = xstrdup(j->status_path);
     out->remote = xstrdup(j->remote_name);
     out->local = xstrdup(j->local_name);
-    out->dev = (uint64_t)sb.st_dev;
-    out->ino = (uint64_t)sb.st_ino;
-    out->size = (uint64_t)sb.st_size;
-    out->mtime_ns = mtime_ns(&sb);
     out->remote_st = st->remote;
-    out->local_stamp = xstrdup(st->local_stamp);
     out->select = xstrdup(st->select);
     return true;
+}
+
+bool sync_skip_entry_settle(struct skip_entry *en, const char *local_stamp)
+{
+    struct stat sb;
+    if (!local_stamp || !*local_stamp || !status_identity(en->status_path, &sb))
+        return false;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    if (now_ns - mtime_ns(&sb) < fs_time_window_ns(en->status_path, &sb.st_mtim))
+        return false;
+    en->dev = (uint64_t)sb.st_dev;
+    en->ino = (uint64_t)sb.st_ino;
+    en->size = (uint64_t)sb.st_size;
+    en->mtime_ns = mtime_ns(&sb);
+    free(en->local_stamp);
+    en->local_stamp = xstrdup(local_stamp);
+    return true;
+}
+
+bool sync_skip_entry_make(const struct sync_folder_job *j, const struct sync_state *st,
+                          struct skip_entry *out)
+{
+    if (!sync_skip_entry_pending(j, st, out))
+        return false;
+    if (sync_skip_entry_settle(out, st->local_stamp))
+        return true;
+    sync_skip_entry_free(out);
+    return false;
 }

@@ -77,6 +77,16 @@ bool sync_skip_check(const struct skip_list *l, const struct sync_folder_job *jo
 bool sync_skip_entry_make(const struct sync_folder_job *job, const struct sync_state *st,
                           struct skip_entry *out);
 
+/*
+ * The same in two steps, for a folder the sync wrote to: the line without
+ * the status file's identity and the local stamp (false: no line), and, at
+ * the end of the run, both added (false if the status file is missing or
+ * changed too recently to be trusted; then free the line).
+ */
+bool sync_skip_entry_pending(const struct sync_folder_job *job, const struct sync_state *st,
+                             struct skip_entry *out);
+bool sync_skip_entry_settle(struct skip_entry *en, const char *local_stamp);
+
 /* The selection options a saved state holds under (sync_state.h "select"). */
 char *sync_selection_text(const struct sync_folder_job *job);
 /* A sync limited by date or UID (maxage and the like): no saved state. */

@@ -1,0 +1,128 @@
+"""A folder the sync wrote to gets its skip-list line in the same run, from the
+Maildir store's inotify watch (src/store/maildir_watch.c), so the next run with no
+change reads neither its directory nor its status database; and a change another
+program makes while the sync is running is never covered by that line.
+
+The run is paused (OIMAP_CRASHPOINT_ACTION=pause:<file>) at the end of the folder's
+sync, while the watch is still open: the test waits there until the
+folder's times are old enough to be trusted (so the line is written whenever the
+watch allows it), and for the negative cases changes the local folder meanwhile.
+"""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from harness import maildir as md
+from harness.runner import check_sanitizers, timeout_scale
+
+N = 8
+
+
+def seed(dovecot, mailgen):
+    for k in range(N):
+        dovecot.append('INBOX', mailgen.plain(subject=f'seed {k}'),
+                       flags=('\\Seen',) if k % 2 else ())
+
+
+def skipped_by_list(r):
+    return set(re.findall(r'folder (\S+): unchanged on both sides \(skip list\)',
+                          r.stdout + r.stderr))
+
+
+def sync_paused_once(oimap, meanwhile=None):
+    """A first sync paused at the end of the INBOX sync; `meanwhile(oimap)` runs
+    while it waits, then it goes on to the end."""
+    oimap.write_config()
+    pause = oimap.workdir / 'paused'
+    env = dict(os.environ, HOME=str(oimap.workdir), LC_ALL='C.UTF-8',
+               OIMAP_CRASHPOINT='folder-synced:1', OIMAP_CRASHPOINT_ACTION=f'pause:{pause}')
+    p = subprocess.Popen([str(oimap.binary), '-c', str(oimap.config), '-o', '-u', 'basic',
+                          '-d', 'sync,maildir'], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60 * timeout_scale()
+        while not pause.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pause.exists(), 'the run never reached folder-synced'
+        if meanwhile:
+            meanwhile(oimap)
+        # Past the window in which a directory or file time is not trusted (50 ms).
+        time.sleep(0.3)
+        pause.unlink()
+        out, err = p.communicate(timeout=60 * timeout_scale())
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
+    check_sanitizers(r)
+    assert r.returncode == 0, out + err
+    return r
+
+
+def test_a_folder_written_by_the_sync_is_skipped_next_time(dovecot, oimap, mailgen):
+    seed(dovecot, mailgen)
+    first = sync_paused_once(oimap)
+    assert len(oimap.local()['INBOX']) == N
+    r = oimap.sync('-d', 'sync,imap')
+    assert skipped_by_list(r) == {'INBOX'}, (first.stdout + first.stderr + '\n-----\n' +
+                                             r.stdout + r.stderr)
+    assert not re.search(r'> A\d+ (SELECT|EXAMINE|UID FETCH)', r.stdout + r.stderr)
+    oimap.assert_in_sync()
+
+
+def flag_a_message(oimap):
+    cur = oimap.local_folder('INBOX') / 'cur'
+    name = sorted(n for n in os.listdir(cur) if ':2,' in n)[0]
+    base, flags = name.split(':2,')
+    os.rename(cur / name, cur / f'{base}:2,F{flags}')
+
+
+def add_a_message(oimap):
+    md.add_message(oimap.local_folder('INBOX'), b'From: a@example.org\r\n'
+                   b'Subject: written while the sync ran\r\n\r\nbody\r\n')
+
+
+def delete_a_message(oimap):
+    cur = oimap.local_folder('INBOX') / 'cur'
+    os.unlink(cur / sorted(os.listdir(cur))[0])
+
+
+@pytest.mark.parametrize('change', [flag_a_message, add_a_message, delete_a_message],
+                         ids=['flag', 'add', 'delete'])
+def test_a_change_made_during_the_sync_is_found_by_the_next(dovecot, oimap, mailgen,
+                                                            change):
+    seed(dovecot, mailgen)
+    sync_paused_once(oimap, change)
+    r = oimap.sync('-d', 'sync')
+    assert 'INBOX' not in skipped_by_list(r), r.stdout + r.stderr
+    oimap.assert_in_sync()
+    server = dovecot.messages('INBOX')
+    if change is flag_a_message:
+        assert sum('\\Flagged' in fl for fl, _ in server.values()) == 1
+    elif change is add_a_message:
+        assert len(server) == N + 1
+        assert any(b'written while the sync ran' in body for _, body in server.values())
+    else:
+        assert len(server) == N - 1
+
+
+def test_renames_and_deletions_of_our_own_are_covered_too(dovecot, oimap, mailgen):
+    """Flags changed and a message expunged on the server: the sync renames and
+    deletes local files, and the folder still gets its line."""
+    seed(dovecot, mailgen)
+    sync_paused_once(oimap)
+    uids = sorted(dovecot.flags('INBOX'))
+    dovecot.set_flags('INBOX', uids[0], '\\Flagged')
+    dovecot.replace_flags('INBOX', uids[1], ('\\Seen', '\\Answered'))
+    dovecot.expunge('INBOX', uids[2])
+    second = sync_paused_once(oimap)
+    assert 'INBOX' not in skipped_by_list(second)
+    local = oimap.local()['INBOX']
+    assert len(local) == N - 1 and sum('F' in m.flags for m in local) == 1
+    r = oimap.sync('-d', 'sync')
+    assert skipped_by_list(r) == {'INBOX'}, second.stdout + second.stderr + r.stdout
+    oimap.assert_in_sync()

@@ -17,6 +17,7 @@
 #include "cli/repo_setup.h"
 #include "config/config_py.h"
 #include "store/store_imap.h"
+#include "store/store_imapmap.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -88,13 +89,23 @@ static bool stop_requested(void *ctx)
     return daemon_aborting(ctx);
 }
 
-/* Both stores, for what only IMAP stores have (held connections). */
+/*
+ * Both stores, for what only IMAP stores have (held connections); a local
+ * IMAP repository is an IMAP store inside the UID map's.
+ */
+static struct store *imap_side(struct store *s)
+{
+    if (s && store_imapmap_is(s))
+        s = store_imapmap_inner(s);
+    return s && store_imap_is(s) ? s : NULL;
+}
+
 static void drop_held(struct acct_state *st)
 {
     struct store *sides[2] = {st->rs.account.remote, st->rs.account.local};
     for (int i = 0; i < 2; i++)
-        if (sides[i] && store_imap_is(sides[i]))
-            store_imap_drop_connections(sides[i]);
+        if (imap_side(sides[i]))
+            store_imap_drop_connections(imap_side(sides[i]));
 }
 
 static unsigned ping_held(struct acct_state *st, int idle_ms)
@@ -102,8 +113,8 @@ static unsigned ping_held(struct acct_state *st, int idle_ms)
     unsigned dropped = 0;
     struct store *sides[2] = {st->rs.account.remote, st->rs.account.local};
     for (int i = 0; i < 2; i++)
-        if (sides[i] && store_imap_is(sides[i]))
-            dropped += store_imap_ping(sides[i], idle_ms, st->ping_ms);
+        if (imap_side(sides[i]))
+            dropped += store_imap_ping(imap_side(sides[i]), idle_ms, st->ping_ms);
     return dropped;
 }
 

@@ -296,3 +296,34 @@ def test_without_uidplus(dovecot, tmp_path, our_binary, mailgen, point):
     assert len(l_side['Work']) == 5 and len(r_side['Private']) == 4
     r = p.run()
     assert changes(r) == [], runner.describe(r)
+
+
+def test_daemon_drops_the_local_servers_connections_between_syncs(dovecot, tmp_path,
+                                                                  our_binary, mailgen):
+    """Without holdconnectionopen, the daemon logs out of both servers after each
+    sync, the local IMAP repository's too (it is an IMAP store inside the UID map's)."""
+    import signal
+    import subprocess
+    import time
+    seed(dovecot, mailgen)
+    p = Pair(dovecot, tmp_path, our_binary, account_opts={'autorefresh': '0.02'})
+    env = dict(os.environ, HOME=str(tmp_path), LC_ALL='C.UTF-8')
+    proc = subprocess.Popen([str(p.binary), '-c', str(p.config), '-u', 'basic'],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env, stdin=subprocess.DEVNULL)
+
+    def logins(user):
+        return len(re.findall(rf'Login: user=<{user}>', dovecot.log_path.read_text()))
+
+    try:
+        deadline = time.monotonic() + 60 * runner.timeout_scale()
+        while logins('local') < 3 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0]
+    assert logins('local') >= 3, out
+    # Each sync logged out of the local server before the next logged in again.
+    text = dovecot.log_path.read_text()
+    assert len(re.findall(r'imap\(local\).*Disconnected: Logged out', text)) >= 2, text[-3000:]
+    assert_same(dovecot)

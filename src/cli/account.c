@@ -311,8 +311,6 @@ static bool sync_one_cached(struct folder_jobs *fj, struct folder_pair *fp)
         struct sync_folder_job job = make_job(a, fp, status, plain, rval, lval, NULL);
         struct skip_entry kept;
         if (sync_skip_check(&fj->skip_old, &job, &kept)) {
-            set_folder_thread_name(a, fp);
-            emit_syncing(a, fp);
             log_debug(LOGC_SYNC, "folder %s: unchanged on both sides (skip list)", fp->remote);
             keep_skip_line(fj, &kept);
             pthread_mutex_lock(&fj->lock);
@@ -433,8 +431,13 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&fj->lock);
         if (i >= fj->n)
             break;
-        if (!fj->v[i].done)
+        if (!fj->v[i].done) {
             sync_one(fj, &fj->v[i]);
+        } else {
+            /* Done by the skip list: announced in its turn, as offlineimap would. */
+            set_folder_thread_name(fj->a, &fj->v[i]);
+            emit_syncing(fj->a, &fj->v[i]);
+        }
     }
     return NULL;
 }
@@ -450,8 +453,6 @@ static void run_jobs(struct folder_jobs *fj, unsigned threads)
                 todo++;
         log_set_thread_name("%s", saved);
     }
-    if (todo == 0)
-        return;
     if (threads <= 1 || todo <= 1) {
         char saved[160];
         snprintf(saved, sizeof(saved), "%s", log_thread_name());

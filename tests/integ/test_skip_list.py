@@ -211,3 +211,23 @@ def test_an_old_list_is_not_trusted(dovecot, oimap, mailgen):
     assert skipped_by_list(r) <= {'Lists.dev'}, r.stdout + r.stderr
     assert 'INBOX' not in skipped_by_list(r) and 'Archive' not in skipped_by_list(r)
     oimap.assert_in_sync()
+
+
+def test_folders_are_announced_in_foldersort_order(dovecot, oimap, mailgen):
+    """Folders done by the skip list and folders synced in full are announced
+    ("Syncing ...") in one sequence, the foldersort order of a full run, whichever
+    folder changed."""
+    def announced(r):
+        return re.findall(r'^Syncing (\S+): IMAP -> Maildir$', r.stdout, re.M)
+    seed(dovecot, mailgen)
+    first = oimap.sync()
+    order = announced(first)
+    assert sorted(order) == sorted(FOLDERS)
+    settle(oimap)
+    for folder in order:
+        dovecot.append(folder, mailgen.plain(subject=f'new in {folder}'))
+        r = oimap.sync('-d', 'sync')
+        assert skipped_by_list(r) == set(FOLDERS) - {folder}, r.stdout + r.stderr
+        assert announced(r) == order, r.stdout
+        time.sleep(0.2)
+        oimap.sync()

@@ -8,7 +8,7 @@ PACKAGES = gcc make time meson ninja-build pkg-config libssl-dev openssl libsqli
            python3-pytest libsasl2-dev libsasl2-modules libcurl4-openssl-dev libjansson-dev \
            dovecot-imapd isync offlineimap3 clang libclang-rt-14-dev valgrind tmux procps \
            dovecot-gssapi libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user \
-           gnome-keyring libsecret-tools dbus-daemon
+           gnome-keyring libsecret-tools dbus-daemon netbase
 
 MESON_OPTS ?=
 BUILD ?= build

@@ -308,12 +308,13 @@ void oauth2_cache_key(const struct oauth2_request *r, char out[65])
 
 bool oauth2_cache_read(const char *path, const char *key, int64_t now, struct oauth2_token *t)
 {
+    /* Set before any return: the caller releases *t whatever the answer. */
+    memset(t, 0, sizeof(*t));
     struct err le = ERR_INIT;
     bool usable = oauth2_dl_load(&le);
     err_clear(&le);
     if (!usable)
         return false; /* no token from the cache: the refresh says what is missing */
-    memset(t, 0, sizeof(*t));
     struct stat st;
     if (stat(path, &st) != 0)
         return false;

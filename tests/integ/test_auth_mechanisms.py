@@ -273,3 +273,26 @@ def test_oauth2_token_endpoint_must_be_https(dovecot_factory, oauth, conf_dir, t
         oauth2_request_url='http://oauth2.example.test/token'))
     r = o.sync(ok=False)
     assert 'must start with https://' in _out(r), _out(r)
+
+
+def test_oauth2_without_libcurl_says_what_to_install(dovecot_factory, oauth, conf_dir, tmp_path,
+                                                     our_binary):
+    """libcurl is loaded at the first refresh; a broken one fails the account, clearly."""
+    dc = _oauth_dovecot(dovecot_factory, oauth, conf_dir)
+    o = runner.Setup(dc, tmp_path / 'o', binary=our_binary)
+    o.write_config(remote_opts=_oauth_opts(oauth, 'XOAUTH2',
+                                           oauth2_refresh_token='refresh-token-of-test'))
+    bad = tmp_path / 'badlib'
+    bad.mkdir()
+    (bad / 'libcurl.so.4').write_bytes(b'Not a shared object, but long enough for the dynamic '
+                                       b'loader to read a whole ELF header and refuse it.\n')
+    r = o.sync(ok=False, env=dict(os.environ, LD_LIBRARY_PATH=str(bad)))
+    out = _out(r)
+    assert r.returncode != 0
+    assert (f'libcurl (libcurl.so.4), which OAuth2 needs, cannot be loaded: '
+            f'{bad}/libcurl.so.4: invalid ELF header') in out, out
+    assert 'Install it (Debian: the libcurl4 package) and run again.' in out
+    assert oauth.token_requests == []
+    # With the real library the same account syncs.
+    o.sync()
+    assert len(oauth.token_requests) == 1

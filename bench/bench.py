@@ -19,6 +19,7 @@ import dataclasses
 import json
 import os
 import pwd
+import re
 import grp
 import shutil
 import signal
@@ -60,6 +61,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument('--seed', type=int, default=1, help='corpus seed (default 1)')
     ap.add_argument('--messages', type=int, default=None,
                     help="override the size's message count (for trying a size quickly)")
+    ap.add_argument('--label', default=None,
+                    help='a word naming this run in RESULTS.md: its section is kept apart from '
+                         "the size's plain section (e.g. a run without offlineimap3)")
     ap.add_argument('--tools', default='ours,mbsync,offlineimap3')
     ap.add_argument('--scenarios', default=','.join(SCENARIOS),
                     help='which to report, among first,nochange,server,local (the ones '
@@ -428,7 +432,8 @@ class Bench:
         tools = [t.name for t in self.tools]
         scen = [s for s in SCENARIOS if s in a.scenarios]
         L: list[str] = []
-        L.append(f'## Size {a.size}{f" ({a.messages} messages)" if a.messages else ""}: '
+        L.append(f'## Size {a.size}{f" ({a.messages} messages)" if a.messages else ""}'
+                 f'{f" [{a.label}]" if a.label else ""}: '
                  f'{started}\n')
         L.append(f'Corpus (seed {a.seed}): {self.corpus.describe(self.model)}. Folders: '
                  + ', '.join(f'{f} ({len(v)})' for f, v in sorted(self.model.folders.items()))
@@ -518,6 +523,8 @@ class Bench:
         header.append('')
         out = Path(a.results)
         key = f'{a.size}_{a.messages}' if a.messages else a.size
+        if a.label:
+            key += '_' + re.sub(r'\W', '', a.label)
         report.merge_results_file(out, key, section, '\n'.join(header) + '\n')
         print('\n'.join(header) + '\n' + section)
         log(f'wrote {out}')

@@ -595,14 +595,6 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
     struct foldermap *fm = a->fmap;
     fm->rsep = rsep;
     fm->lsep = lsep;
-    struct log_event sev = {.type = EV_SYNC_FOLDERS,
-                            .account = a->name,
-                            .repo = a->remote->name,
-                            .repo_type = store_type(a->remote),
-                            .dst_repo = a->local->name,
-                            .dst_type = store_type(a->local)};
-    log_emit(&sev);
-
     /* folderincludes: remote folders synced even if LIST does not show them. */
     for (size_t i = 0; i < fm->rincludes.n && !fm->only; i++)
         if (!list_has(&rl, fm->rincludes.v[i]))
@@ -778,6 +770,16 @@ static bool plan_folders(const struct account_cfg *a, struct folder_jobs *fj, st
         fj->v[fj->n].local = xstrdup(lname);
         fj->v[fj->n].remote_absent = a->dry_run;
         fj->n++;
+    }
+    if (ok && !a->local_readonly) {
+        /* offlineimap announces the folder structure sync once it is done. */
+        struct log_event sev = {.type = EV_SYNC_FOLDERS,
+                                .account = a->name,
+                                .repo = a->remote->name,
+                                .repo_type = store_type(a->remote),
+                                .dst_repo = a->local->name,
+                                .dst_type = store_type(a->local)};
+        log_emit(&sev);
     }
     if (ok)
         ok = sort_pairs(fm, fj, e);

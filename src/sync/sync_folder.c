@@ -702,9 +702,33 @@ static void guard_side(const struct sync_folder_job *j, size_t *n_del, bool on_r
     *n_del = 0;
 }
 
+/*
+ * offlineimap's ui.syncingmessages() before each direction's pass; a pass into
+ * a read-only repository is not run and says so at debug level instead.
+ */
+static void emit_pass(const struct sync_folder_job *j, bool upload)
+{
+    struct store *src = upload ? j->local : j->remote, *dst = upload ? j->remote : j->local;
+    if (upload ? j->plan.remote_readonly : j->plan.local_readonly) {
+        log_debug(LOGC_SYNC, "Not syncing to read-only repository '%s'", dst->name);
+        return;
+    }
+    struct log_event ev = {
+        .type = EV_SYNCING_MESSAGES,
+        .account = j->account,
+        .repo = src->name,
+        .repo_type = store_type(src),
+        .folder = upload ? j->local_name : j->remote_name,
+        .dst_repo = dst->name,
+        .dst_type = store_type(dst),
+        .dst_folder = upload ? j->remote_name : j->local_name,
+    };
+    log_emit(&ev);
+}
+
 static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
 {
-    /* Remote to local: copy, delete, flags. */
+    /* Remote to local (announced before the copy_ignore lines): copy, delete, flags. */
     if (!copy_messages(r, false, p->download.v, p->download.n, e))
         return false;
     if (!r->j->dry_run) {
@@ -720,6 +744,7 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
     if (!apply_flags(r, false, p->local_flags.v, p->local_flags.n, e))
         return false;
     /* Local to remote: copy, delete, flags. */
+    emit_pass(r->j, true);
     if (!copy_messages(r, true, p->upload.v, p->upload.n, e))
         return false;
     if (!delete_messages(r, true, p->remote_delete.v, p->remote_delete.n, e))
@@ -1022,6 +1047,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     for (size_t i = 0; i < rows.n; i++)
         st[i] = (struct sync_status_entry){rows.v[i].uid, rows.v[i].flags};
     sync_plan_build(&rl, &ll, st, rows.n, &j->plan, &plan);
+    emit_pass(j, false);
     if (j->copy_ignore && j->copy_ignore->n) {
         /* copy_ignore_eval: these server messages are never downloaded. */
         size_t keep = 0;

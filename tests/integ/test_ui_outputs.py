@@ -140,15 +140,16 @@ def check_protocol(stdout: str) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def two_syncs(s: runner.Setup, dovecot, msgs, local_new, *, binary=None, user=None):
-    """A first sync, then changes on both sides, then the second sync whose machineui
-    output is returned."""
+def two_syncs(s: runner.Setup, dovecot, msgs, local_new, *, binary=None, user=None,
+              args=('-u', 'machineui')):
+    """A first sync, then changes on both sides, then the second sync; both runs are
+    returned (with machineui unless args say otherwise)."""
     dovecot.create('Sub', user=user)
     for m in msgs[:3]:
         dovecot.append('INBOX', m, user=user)
     dovecot.append('Sub', msgs[3], user=user)
     s.write_config()
-    first = s.run('-o', '-u', 'machineui', binary=binary)
+    first = s.run('-o', *args, binary=binary)
     assert first.returncode == 0, runner.describe(first)
     dovecot.set_flags('INBOX', 1, ['\\Flagged'], user=user)
     dovecot.set_flags('INBOX', 3, ['\\Answered'], user=user)
@@ -156,7 +157,7 @@ def two_syncs(s: runner.Setup, dovecot, msgs, local_new, *, binary=None, user=No
     md.add_message(md.folder_dir(s.maildir, 'INBOX'), local_new)
     m3 = [m for m in md.read_folder(s.maildir, 'INBOX') if m.uid == 3][0]
     md.add_flags(m3.path, 'S')
-    second = s.run('-o', '-u', 'machineui', binary=binary)
+    second = s.run('-o', *args, binary=binary)
     assert second.returncode == 0, runner.describe(second)
     return first, second
 
@@ -174,6 +175,10 @@ def test_machineui_protocol_line_by_line(oimap, dovecot, mailgen):
         for uid in range(1, n + 1):
             assert ('copyingmessage', folder_thread(folder),
                     f'{uid}\nIMAP\n{folder}\nMaildir[{folder}]') in got1
+    # As offlineimap3: the folder structure sync is announced once it is done.
+    cmds1 = [(c, p) for _s, c, _t, p in out1]
+    assert max(i for i, (c, p) in enumerate(cmds1) if p.startswith('Creating folder ')) < \
+        cmds1.index(('syncfolders', 'IMAP\nMaildir')), cmds1
     got2 = [(c, t, p) for _s, c, t, p in out2]
     fi = folder_thread('INBOX')
     for want in (('deletingmessages', fi, '2\nMaildir\tINBOX'),
@@ -186,30 +191,49 @@ def test_machineui_protocol_line_by_line(oimap, dovecot, mailgen):
     # offlineimap's order inside a folder: server to local, then local to server.
     order = [x for x in got2 if x[1] == fi and x[0] in ('deletingmessages', 'copyingmessage')]
     assert order[0][0] == 'deletingmessages' and order[1][0] == 'copyingmessage', order
+    # Each direction's pass is announced (syncingmessages) after both lists are loaded
+    # and before its first change.
+    seq = [(c, p) for c, t, p in got2 if t == fi]
+    down = seq.index(('syncingmessages', 'IMAP\nINBOX\nMaildir\nINBOX\n'))
+    up = seq.index(('syncingmessages', 'Maildir\nINBOX\nIMAP\nINBOX\n'))
+    assert seq.index(('messagelistloaded', 'IMAP\nINBOX\n2')) < down
+    assert down < seq.index(('deletingmessages', '2\nMaildir\tINBOX'))
+    assert seq.index(('addingflags', '3\nR\nINBOX')) < up
+    assert up < seq.index(('copyingmessage', '-1\nMaildir\nINBOX\nIMAP[INBOX]'))
+    # The thread lifecycle: each folder thread registers first, and MainThread (the
+    # monitor) reports its end, then unregisters it.
+    for folder in ('INBOX', 'Sub'):
+        th = folder_thread(folder)
+        assert [(c, p) for _s, c, t, p in out1 if t == th][0] == ('registerthread', 'Test')
+        ends = [(c, p) for c, t, p in got2 if t == 'MainThread' and p == th]
+        assert ends == [('threadExited', th), ('unregisterthread', th)], ends
+    assert [(c, t, p) for c, t, p in got2 if p == ACCT] == [
+        ('threadExited', 'MainThread', ACCT), ('unregisterthread', 'MainThread', ACCT)]
 
 
-# Commands offlineimap3 prints on this sync that we do not print (yet), and why:
-#   registerthread, unregisterthread, threadExited: thread lifecycle events, emitted by
-#     the account runner (not yet);
-#   syncingmessages: the per-direction message pass, emitted by the sync loop (not yet);
-#   loadmessagelist/messagelistloaded for Sub's IMAP side: we do not list a server
-#     folder whose STATUS says it did not change.
-NOT_YET = {'registerthread', 'unregisterthread', 'threadExited', 'syncingmessages'}
+def offlineimap3_only(thread: str, line: tuple[str, str, str], unopened: set[str]) -> bool:
+    """Lines offlineimap3 prints that we do not, and why:
+    - offlineimap3 fetches each message on a thread of its own ("Copy message from
+      <repo>:<folder>": registered, then reported ended by MainThread); we stream the
+      bodies on the folder's own connection, in its thread;
+    - a folder in `unopened` did not change on the server (its STATUS says so) and its
+      Maildir holds what the status says: we neither list the server folder nor run
+      the two message passes there."""
+    _sev, cmd, payload = line
+    if thread.startswith('Copy message from ') or payload.startswith('Copy message from '):
+        return True
+    m = re.fullmatch(r'Folder (.+) \[acc: Test\]', thread)
+    if m and m.group(1) in unopened:
+        return cmd == 'syncingmessages' or (cmd in ('loadmessagelist', 'messagelistloaded')
+                                           and payload.startswith('IMAP\n'))
+    return False
 
 
-def test_machineui_same_as_offlineimap3(dovecot, mailgen, tmp_path):
-    msgs = [mailgen.plain() for _ in range(4)]
-    local_new = mailgen.plain()
-    dovecot.add_user('other', 'other-pass')
-    ours = runner.Setup(dovecot, tmp_path / 'ours')
-    theirs = runner.Setup(dovecot, tmp_path / 'theirs', user='other')
-    _f, our2 = two_syncs(ours, dovecot, msgs, local_new)
-    _f, their2 = two_syncs(theirs, dovecot, msgs, local_new, binary=runner.OFFLINEIMAP3,
-                           user='other')
-    our_lines = check_protocol(our2.stdout)
-    their_lines = check_protocol(their2.stdout)
-    # Same users' data, same folders, same changes: the same lines, thread by thread
-    # (threads interleave differently), apart from the version and environment lines.
+def compare_with_offlineimap3(ours: str, theirs: str, unopened: set[str]) -> None:
+    """The same lines as offlineimap3 printed, thread by thread, apart from the version
+    and environment lines and offlineimap3_only(). A folder thread's lines come in the
+    same order; the account thread's and MainThread's are compared as multisets (folder
+    threads end in any order, and folders are created in the server's LIST order)."""
     skip = {'initbanner', ''}
 
     def by_thread(lines):
@@ -220,20 +244,70 @@ def test_machineui_same_as_offlineimap3(dovecot, mailgen, tmp_path):
             d[t].append((sev, c, p))
         return d
 
-    ours_t, theirs_t = by_thread(our_lines), by_thread(their_lines)
+    ours_t, theirs_t = by_thread(check_protocol(ours)), by_thread(check_protocol(theirs))
     for thread, seq in ours_t.items():
         assert thread in theirs_t, f'offlineimap3 has no thread {thread!r}'
         missing = [x for x in seq if x not in theirs_t[thread]]
         assert not missing, (f'{thread}: lines offlineimap3 did not print: {missing}\n'
                              f'it printed: {theirs_t[thread]}')
     for thread, seq in theirs_t.items():
-        lacking = [x for x in seq if x not in ours_t.get(thread, [])
-                   and x[1] not in NOT_YET
-                   and not (x[1] in ('loadmessagelist', 'messagelistloaded')
-                            and x[2].startswith('IMAP\nSub'))]
-        assert not lacking, f'{thread}: lines we do not print: {lacking}'
+        want = [x for x in seq if not offlineimap3_only(thread, x, unopened)]
+        got = ours_t.get(thread, [])
+        if thread.startswith('Folder '):
+            assert got == want, f'{thread}: we print\n{got}\nofflineimap3 printed\n{want}'
+        else:
+            assert sorted(got) == sorted(want), \
+                f'{thread}: we print\n{got}\nofflineimap3 printed\n{want}'
+
+
+def test_machineui_same_as_offlineimap3(dovecot, mailgen, tmp_path):
+    msgs = [mailgen.plain() for _ in range(4)]
+    local_new = mailgen.plain()
+    dovecot.add_user('other', 'other-pass')
+    ours = runner.Setup(dovecot, tmp_path / 'ours')
+    theirs = runner.Setup(dovecot, tmp_path / 'theirs', user='other')
+    our1, our2 = two_syncs(ours, dovecot, msgs, local_new)
+    their1, their2 = two_syncs(theirs, dovecot, msgs, local_new, binary=runner.OFFLINEIMAP3,
+                               user='other')
+    # Same users' data, same folders, same changes: the same lines, thread by thread
+    # (threads interleave differently). On the second sync Sub did not change.
+    compare_with_offlineimap3(our1.stdout, their1.stdout, set())
+    compare_with_offlineimap3(our2.stdout, their2.stdout, {'Sub'})
     # And the same outcome on both accounts.
     assert md.read_tree(ours.maildir).keys() == md.read_tree(theirs.maildir).keys()
+
+
+def test_thread_debug_same_as_offlineimap3(dovecot, mailgen, tmp_path):
+    """-d thread in the text interfaces (basic here): UIBase's "[thread]: Register new
+    thread ..." and "[thread]: Unregister thread ..." lines, and the debug-level
+    "Syncing messages A[f] -> B[f]" of each pass, as offlineimap3 prints them."""
+    msgs = [mailgen.plain() for _ in range(4)]
+    local_new = mailgen.plain()
+    dovecot.add_user('other', 'other-pass')
+    ours = runner.Setup(dovecot, tmp_path / 'ours')
+    theirs = runner.Setup(dovecot, tmp_path / 'theirs', user='other')
+    args = ('-u', 'basic', '-d', 'thread')
+    our = two_syncs(ours, dovecot, msgs, local_new, args=args)
+    their = two_syncs(theirs, dovecot, msgs, local_new, binary=runner.OFFLINEIMAP3,
+                      user='other', args=args)
+
+    def lines(out: str) -> list[str]:
+        return [ln for ln in out.split('\n')
+                if ln.startswith(('[thread]: ', 'Syncing messages ', 'Now debugging for '))
+                and 'Copy message from ' not in ln]
+
+    for run, (o, t) in enumerate(zip(our, their), 1):
+        got, want = lines(o.stdout), lines(t.stdout)
+        if run == 2:  # Sub did not change: no pass there (see offlineimap3_only)
+            want = [ln for ln in want if not re.fullmatch(
+                r'Syncing messages (IMAP|Maildir)\[Sub\] -> (IMAP|Maildir)\[Sub\]', ln)]
+        assert sorted(got) == sorted(want), f'sync {run}: we print\n{got}\nofflineimap3:\n{want}'
+        assert 'Syncing messages IMAP[INBOX] -> Maildir[INBOX]' in got
+        assert "[thread]: Unregister thread 'Folder INBOX [acc: Test]'" in got
+        # Each thread registers before it speaks and is unregistered after.
+        for name in ('Account sync Test', 'Folder INBOX [acc: Test]'):
+            reg = got.index(f"[thread]: Register new thread '{name}' (account 'Test')")
+            assert reg < got.index(f"[thread]: Unregister thread '{name}'")
 
 
 def test_machineui_password_from_stdin(oimap, dovecot, mailgen):

@@ -434,9 +434,14 @@ static void *worker(void *arg)
         if (!fj->v[i].done) {
             sync_one(fj, &fj->v[i]);
         } else {
-            /* Done by the skip list: announced in its turn, as offlineimap would. */
+            /*
+             * Done by the skip list: announced in its turn as offlineimap's
+             * folder thread would be (registered, syncing, ended).
+             */
             set_folder_thread_name(fj->a, &fj->v[i]);
+            emit_thread_start(fj->a);
             emit_syncing(fj->a, &fj->v[i]);
+            emit_thread_exit();
         }
     }
     return NULL;

@@ -155,6 +155,22 @@ static void test_lights(void)
     test_assert(l4 == &m.acc[1].lights[2]);
     test_assert(!l4->idle);
 
+    /*
+     * A thread that reports the end of its own folder (a worker between two
+     * folders, the account thread after a folder the skip list settled) lives
+     * on: its light goes dark but is not given to a new thread.
+     */
+    bl_light_set(&m, l4, BL_ORANGE, false);
+    bl_model_thread_named_gone(&m, "Folder Other [acc: Test]", 4);
+    test_assert_inteq(l4->color, BL_BLACK);
+    test_assert(!l4->idle);
+    test_assert_inteq(l4->tid, 4);
+    struct bl_light *l6 = light(&m, 6, "Folder New [acc: Test]", "Test", NULL);
+    test_assert(l6 != l4);
+    test_assert_inteq(m.acc[1].nlights, 4);
+    test_assert(light(&m, 4, "Account sync Test", "Test", NULL) == l4);
+    bl_model_thread_gone(&m, 6);
+
     /* A thread that moves to another account leaves a dark light behind. */
     light(&m, 2, "Account sync Work", "Work", &a);
     test_assert_inteq(a, 2);

@@ -131,8 +131,12 @@ bool bl_model_event(struct bl_model *m, size_t acc, struct bl_light *l, const st
 
 /* A thread ended: its light goes black and idle. */
 void bl_model_thread_gone(struct bl_model *m, uint64_t tid);
-/* EV_THREAD_EXIT: the light that last spoke as `thread` goes black and idle. */
-void bl_model_thread_named_gone(struct bl_model *m, const char *thread);
+/*
+ * EV_THREAD_EXIT: the light that last spoke as `thread` goes black and idle,
+ * unless it is the light of `caller` (the OS thread reporting the end, which
+ * lives on): that one goes black but stays its thread's.
+ */
+void bl_model_thread_named_gone(struct bl_model *m, const char *thread, uint64_t caller);
 
 /* Append a log line in the colour of light l (NULL: default colour). */
 void bl_model_log(struct bl_model *m, const struct bl_light *l, const char *msg);

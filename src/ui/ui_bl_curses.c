@@ -655,6 +655,15 @@ static const char *thread_account(struct ui *ui, const char *thread, const char 
 void ui_bl_event(struct ui *ui, const struct log_event *ev)
 {
     struct ui_bl *bl = ui->bl;
+    if (ev->type == EV_THREAD_EXIT) {
+        /*
+         * Spoken as MainThread (offlineimap's monitor) by the thread that
+         * ended its folder: no light of its own moves to *Control for it.
+         */
+        bl_model_thread_named_gone(&bl->model, ev->text ? ev->text : ev->thread, my_tid());
+        wake(bl);
+        return;
+    }
     size_t alen = 0, li;
     const char *acct = thread_account(ui, ev->thread, ev->account, &alen);
     size_t a = bl_model_light(&bl->model, my_tid(), ev->thread, acct, alen, &li);

@@ -237,7 +237,7 @@ bool bl_model_event(struct bl_model *m, size_t a, struct bl_light *l, const stru
         bl_light_set(m, l, BL_GRAY, false);
         break;
     case EV_THREAD_EXIT:
-        bl_model_thread_named_gone(m, ev->text ? ev->text : ev->thread);
+        bl_model_thread_named_gone(m, ev->text ? ev->text : ev->thread, l ? l->tid : 0);
         break;
     default:
         break;
@@ -255,7 +255,7 @@ void bl_model_thread_gone(struct bl_model *m, uint64_t tid)
     }
 }
 
-void bl_model_thread_named_gone(struct bl_model *m, const char *thread)
+void bl_model_thread_named_gone(struct bl_model *m, const char *thread, uint64_t caller)
 {
     if (!thread)
         return;
@@ -264,6 +264,13 @@ void bl_model_thread_named_gone(struct bl_model *m, const char *thread)
             struct bl_light *l = &m->acc[a].lights[i];
             if (!l->idle && l->thread && strcmp(l->thread, thread) == 0) {
                 light_idle(l);
+                /*
+                 * The thread that reports it lives on (a worker between two
+                 * folders, the account thread after a folder it did itself):
+                 * dark, but still its own, not free for another thread.
+                 */
+                if (caller && l->tid == caller)
+                    l->idle = false;
                 m->dirty = true;
             }
         }

@@ -13,10 +13,16 @@
  * It must not be called from a signal handler (the program reads signals from
  * a signalfd in an ordinary thread).
  *
- * Emergency exit: before the process ends at once (a third SIGINT, SIGQUIT),
- * the scheduler calls runctl_emergency(), which runs the hook an interface set
- * with runctl_set_emergency() (a curses interface gives the terminal back).
- * The hook must be quick and must not take locks another thread may hold.
+ * Emergency exit: before the process ends at once (a third SIGINT, a second
+ * Blinkenlights 'q', SIGQUIT), the scheduler calls runctl_emergency(), which
+ * runs the hook an interface set with runctl_set_emergency() (a curses
+ * interface gives the terminal back), then removes the files registered with
+ * runctl_emergency_unlink_add() (the account lock files this process holds),
+ * each only if it is still the file that was registered (same device and
+ * inode).  The hook must be quick and must not take locks another thread may
+ * hold.  Whatever else is half done stays as a crash would leave it: a
+ * message file in a Maildir's tmp/, an uncommitted status transaction; the
+ * next run converges from there.
  */
 #ifndef BASE_RUNCTL_H
 #define BASE_RUNCTL_H
@@ -30,6 +36,8 @@ enum runctl_req {
     /* SIGTERM, SIGINT, SIGHUP, Blinkenlights 'q': finish the folders being synced,
      * start no other, release the locks and stop. */
     RUNCTL_ABORT,
+    /* A second Blinkenlights 'q': what a third SIGINT does, the emergency exit. */
+    RUNCTL_EXIT_NOW,
 };
 
 /* account: the account the request is for, or NULL for every account. */
@@ -42,5 +50,9 @@ void runctl_request(enum runctl_req req, const char *account);
 typedef void runctl_emergency_fn(void);
 void runctl_set_emergency(runctl_emergency_fn *fn);
 void runctl_emergency(void);
+
+/* Register (or forget) a file for the emergency exit to remove; thread-safe. */
+void runctl_emergency_unlink_add(const char *path);
+void runctl_emergency_unlink_remove(const char *path);
 
 #endif

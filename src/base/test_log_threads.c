@@ -8,9 +8,12 @@
 
 #include "testlib/test.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void collect(void *ctx, const char *line)
 {
@@ -141,6 +144,44 @@ static void test_runctl(void)
     test_assert_inteq(emergencies, 1);
 }
 
+static void touch(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    test_assert(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* The emergency exit removes the registered files that are still the same files. */
+static void test_emergency_unlink(void)
+{
+    char held[512], replaced[512], released[512], moved[512];
+    snprintf(held, sizeof(held), "%s/held.lock", test_tmpdir());
+    snprintf(replaced, sizeof(replaced), "%s/replaced.lock", test_tmpdir());
+    snprintf(released, sizeof(released), "%s/released.lock", test_tmpdir());
+    snprintf(moved, sizeof(moved), "%s/other", test_tmpdir());
+    touch(held);
+    touch(replaced);
+    touch(released);
+    runctl_emergency_unlink_add(held);
+    runctl_emergency_unlink_add(replaced);
+    runctl_emergency_unlink_add(released);
+    runctl_emergency_unlink_add("/nonexistent/x.lock"); /* not there: ignored */
+    /* Another process's file now stands at this path: it is not ours to remove. */
+    test_assert(rename(replaced, moved) == 0);
+    touch(replaced);
+    runctl_emergency_unlink_remove(released);
+    runctl_emergency();
+    test_assert(access(held, F_OK) != 0);
+    test_assert(access(replaced, F_OK) == 0);
+    test_assert(access(released, F_OK) == 0);
+    runctl_emergency_unlink_remove(replaced);
+    runctl_emergency_unlink_remove(held);
+    unlink(replaced);
+    unlink(released);
+    unlink(moved);
+}
+
 int main(void)
 {
     test_begin("log: what each thread is doing");
@@ -148,6 +189,9 @@ int main(void)
     test_end();
     test_begin("runctl: requests reach the installed handler");
     test_runctl();
+    test_end();
+    test_begin("runctl: the emergency exit removes the registered lock files");
+    test_emergency_unlink();
     test_end();
     return test_done();
 }

@@ -4,6 +4,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/prof.h"
+#include "base/runctl.h"
 #include "base/xalloc.h"
 #include "cli/foldermap.h"
 #include "cli/hooks.h"
@@ -807,6 +808,8 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     struct status_lock *lock = NULL;
     if (!status_lock_acquire(a->metadata, a->name, &lock, e))
         return false;
+    /* An emergency exit (third SIGINT, second 'q') removes it too. */
+    runctl_emergency_unlink_add(status_lock_path(lock));
 
     /* offlineimap runs no hook once asked to stop. */
     if (!stopping(a))
@@ -857,6 +860,7 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     sync_skip_free(&fj.skip_new);
     free(skip_path);
     pthread_mutex_destroy(&fj.lock);
+    runctl_emergency_unlink_remove(status_lock_path(lock));
     status_lock_release(&lock);
     return ok;
 }

@@ -130,6 +130,19 @@ static void net_changed(struct daemon *d)
     }
 }
 
+/*
+ * The emergency exit (a third SIGINT, a second Blinkenlights 'q'), as SIGKILL
+ * would end the run but with the terminal given back and the lock files
+ * removed (runctl_emergency): whatever is half done stays in tmp/ or in an
+ * uncommitted transaction, and the next run converges from it.  Any thread.
+ */
+static _Noreturn void exit_now(void)
+{
+    runctl_emergency();
+    fflush(NULL);
+    quick_exit(1);
+}
+
 /* runctl handler: requests from user interfaces (and from the signals below). */
 static void request(void *ctx, enum runctl_req req, const char *account)
 {
@@ -152,6 +165,8 @@ static void request(void *ctx, enum runctl_req req, const char *account)
         atomic_store(&d->abort_now, true);
         wake_all(d);
         break;
+    case RUNCTL_EXIT_NOW:
+        exit_now();
     }
 }
 
@@ -199,13 +214,7 @@ static void handle_signal(struct daemon *d, int signo, unsigned *n_abort)
         request(d, RUNCTL_ABORT, NULL);
         if (++*n_abort >= 3) {
             log_warn("Signaled thrice. Aborting!");
-            /*
-             * As SIGKILL would: whatever is half done stays in tmp/ or in an
-             * uncommitted transaction, and the next run converges from it.
-             */
-            runctl_emergency();
-            fflush(NULL);
-            quick_exit(1);
+            exit_now();
         }
         break;
     case SIG_ACTION_DUMP:

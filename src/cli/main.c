@@ -146,6 +146,12 @@ static void key_quit(void *ctx)
     runctl_request(RUNCTL_ABORT, NULL);
 }
 
+static void key_quit_now(void *ctx)
+{
+    (void)ctx;
+    runctl_request(RUNCTL_EXIT_NOW, NULL);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -232,7 +238,8 @@ int main(int argc, char **argv)
         return 1;
     }
     ui_install(ui);
-    ui_set_control(ui, &(struct ui_control){.sync_now = key_sync_now, .quit = key_quit});
+    ui_set_control(ui, &(struct ui_control){
+                           .sync_now = key_sync_now, .quit = key_quit, .quit_now = key_quit_now});
     runctl_set_emergency(ui_restore_terminal);
     if (opts.profile_dir)
         profile_mode(opts.profile_dir);

@@ -160,15 +160,21 @@ struct ui_opts {
  *                      short and sync it now (SIGUSR1, for one account).
  *   quit()             the 'q' key: stop as on SIGTERM ("abort NOW": the
  *                      current folder finishes, locks are released, exit).
+ *   quit_now()         'q' pressed again while that stop waits (for a long
+ *                      hook, a big message): what a third SIGINT does, the
+ *                      emergency exit (terminal restored, lock files
+ *                      removed); it need not return.  The banner says so
+ *                      after the first 'q'.
  * Without a control (or with a NULL function) the keys fall back on the
  * signals: sync_now sends SIGUSR1 to the process (every account syncs) when
- * SIGUSR1 has a handler, and quit sends SIGTERM (after restoring the
- * terminal when SIGTERM would kill the process outright).
+ * SIGUSR1 has a handler, and quit and quit_now send SIGTERM (after restoring
+ * the terminal when SIGTERM would kill the process outright).
  */
 struct ui_control {
     void *ctx;
     void (*sync_now)(void *ctx, const char *account);
     void (*quit)(void *ctx);
+    void (*quit_now)(void *ctx);
 };
 
 struct ui;

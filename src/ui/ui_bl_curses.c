@@ -323,12 +323,19 @@ static bool has_handler(int sig)
 static void key_quit(struct ui_bl *bl)
 {
     struct ui *ui = bl->ui;
-    log_warn("Requested shutdown via 'q'");
+    bool again = bl->quits++ > 0;
+    if (again) {
+        log_warn("Requested immediate shutdown via 'q'");
+    } else {
+        log_warn("Requested shutdown via 'q'");
+        bl->relayout = true; /* the banner now tells what a second 'q' does */
+    }
     pthread_mutex_lock(&ui->lock);
     struct ui_control ctl = ui->control;
     pthread_mutex_unlock(&ui->lock);
-    if (ctl.quit) {
-        ctl.quit(ctl.ctx);
+    void (*fn)(void *) = again ? ctl.quit_now : ctl.quit;
+    if (fn) {
+        fn(ctl.ctx);
         return;
     }
     /* As offlineimap: 'q' is what SIGTERM does. */

@@ -20,6 +20,8 @@
 #define PAIR_BANNER (1 + 2 * BL_NCOLORS)
 
 #define BANNER_KEYS "keys: 0-9 sync account now, q quit"
+/* After the first 'q': the run ends after what is running; a second one exits at once. */
+#define BANNER_QUITTING "stopping: q again exits at once"
 
 static const struct {
     short c8;
@@ -93,11 +95,12 @@ static void draw_banner(struct ui_bl *bl)
     wbkgd(w, ' ' | attr);
     char left[96];
     snprintf(left, sizeof(left), "OfflineIMAP %s", bl->ui->version);
-    int room = bl->cols - (int)strlen(left) - (int)strlen(BANNER_KEYS) - 1;
+    const char *keys = bl->quits ? BANNER_QUITTING : BANNER_KEYS;
+    int room = bl->cols - (int)strlen(left) - (int)strlen(keys) - 1;
     wattrset(w, (int)attr);
     mvwaddnstr(w, 0, 0, left, bl->cols - 1);
     if (room > 0)
-        mvwaddstr(w, 0, (int)strlen(left) + room, BANNER_KEYS);
+        mvwaddstr(w, 0, (int)strlen(left) + room, keys);
     wnoutrefresh(w);
 }
 

@@ -50,6 +50,7 @@ struct ui_bl {
     size_t shown_acc;
     uint64_t drawn_layout, drawn_seq;
     bool relayout;
+    unsigned quits; /* 'q' presses so far */
     bool colors, colors256;
     int64_t last_draw_ms;
 };

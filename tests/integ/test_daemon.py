@@ -389,6 +389,7 @@ def test_third_sigint_stops_at_once(oimap, dovecot, mailgen):
             d.kill()
     assert rc == 1, d.describe()
     assert any('Signaled thrice. Aborting!' in t for t in d.texts())
+    assert not lock_path(oimap).exists(), 'the emergency exit removes the lock file'
     # What the abrupt end left behind converges like a crash does.
     oimap.write_config()
     oimap.sync()

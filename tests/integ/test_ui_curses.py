@@ -163,6 +163,57 @@ def test_screen_during_a_sync_then_q(oimap, dovecot, mailgen, tmux):
 
 
 @pytest.mark.threads
+def test_second_q_exits_at_once(oimap, dovecot, mailgen, tmux):
+    """'q' while a long hook runs waits for it, as offlineimap does; the banner then says
+    that a second 'q' exits at once, and it does, as a third SIGINT: the terminal given
+    back, the account's lock file removed, nothing left in a Maildir's tmp/, and the next
+    run in sync."""
+    uids = [dovecot.append('INBOX', mailgen.plain()) for _ in range(3)]
+    release = oimap.workdir / 'release'
+    (oimap.workdir / 'hold.sh').write_text(
+        f'while [ ! -e {shell_quote(release)} ]; do sleep 0.1; done\n')
+    hook = 'sh hold.sh'
+    oimap.write_config(account_opts={'postsynchook': hook})
+    log = oimap.workdir / 'run.log'
+    lock = oimap.metadata / f'{oimap.account}.lock'
+    start(oimap, tmux, '-o', '-l', str(log))
+    try:
+        tmux.wait_text(f'Calling hook: {hook}')
+        assert lock.exists(), 'the account is locked while its hook runs'
+        s = tmux.screen()
+        assert s.lines[0].rstrip().endswith(BANNER_KEYS), s.text
+
+        tmux.keys('q')
+        s = tmux.wait_for(lambda s: s.lines and
+                          s.lines[0].rstrip().endswith('stopping: q again exits at once'),
+                          what='the banner telling what a second q does')
+        assert s.find("Requested shutdown via 'q'") > 0, s.text
+        # The first 'q' waits for the hook: the run goes on.
+        time.sleep(0.5)
+        s = tmux.screen()
+        assert 'EXIT=' not in s.text and s.lines[0].startswith('OfflineIMAP '), s.text
+
+        tmux.keys('q')
+        # It ends while the hook still holds the run (the test has not released it).
+        status, lines = check_restored(tmux, oimap)
+        assert not release.exists()
+        assert status == 1, '\n'.join(lines) + stderr_of(oimap)
+        text = log.read_text()
+        assert "WARNING: Requested immediate shutdown via 'q'" in text, text
+        assert not lock.exists(), 'the emergency exit removes the lock file'
+        left = [p for p in oimap.maildir.rglob('*') if p.is_file() and p.parent.name == 'tmp']
+        assert not left, f'files left in tmp/: {left}'
+        assert sorted(m.uid for m in md.read_folder(oimap.maildir, 'INBOX')) == uids
+    finally:
+        release.touch()
+    # What the emergency exit left converges: the next run has nothing to fix.
+    oimap.write_config()
+    r = oimap.sync()
+    assert 'Copy message' not in r.stdout + r.stderr, runner.describe(r)
+    oimap.assert_in_sync()
+
+
+@pytest.mark.threads
 def test_password_dialog_and_resize(oimap, dovecot, mailgen, tmux):
     uids = [dovecot.append('INBOX', mailgen.plain()) for _ in range(2)]
     oimap.write_config(remote_opts={'remotepass': None})

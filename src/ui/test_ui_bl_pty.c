@@ -157,11 +157,23 @@ static void on_quit(void *ctx)
     pthread_mutex_unlock(&ctl_lock);
 }
 
-static bool wait_ctl(const char *account, int nquits)
+static int quits_now;
+
+static void on_quit_now(void *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&ctl_lock);
+    quits_now++;
+    pthread_mutex_unlock(&ctl_lock);
+}
+
+/* account: that sync request; else nquits calls of quit and nnow of quit_now. */
+static bool wait_ctl(const char *account, int nquits, int nnow)
 {
     for (int i = 0; i < 500; i++) {
         pthread_mutex_lock(&ctl_lock);
-        bool ok = account ? (synced && strcmp(synced, account) == 0) : quits >= nquits;
+        bool ok = account ? (synced && strcmp(synced, account) == 0)
+                          : quits >= nquits && quits_now >= nnow;
         pthread_mutex_unlock(&ctl_lock);
         if (ok)
             return true;
@@ -237,7 +249,8 @@ static void test_screen(void)
     test_assert_inteq(ui_kind(ui), UI_KIND_BLINKENLIGHTS);
     test_assert_streq(ui_name(ui), "blinkenlights");
     ui_install(ui);
-    ui_set_control(ui, &(struct ui_control){.sync_now = on_sync, .quit = on_quit});
+    ui_set_control(
+        ui, &(struct ui_control){.sync_now = on_sync, .quit = on_quit, .quit_now = on_quit_now});
     struct termios during;
     tcgetattr(p.slave, &during);
     test_assert((during.c_lflag & (ECHO | ICANON)) == 0);
@@ -271,11 +284,19 @@ static void test_screen(void)
     type(&p, "0");
     type(&p, "7");
     type(&p, "1");
-    test_assert(wait_ctl("Test", 0));
+    test_assert(wait_ctl("Test", 0, 0));
     test_assert(wait_seen(&p, "Requested synchronization for acc: Test", 1));
     type(&p, "q");
-    test_assert(wait_ctl(NULL, 1));
+    test_assert(wait_ctl(NULL, 1, 0));
     test_assert(wait_seen(&p, "Requested shutdown via 'q'", 1));
+    /* The banner now says what a second 'q' does; that one asks to exit at once. */
+    test_assert(wait_seen(&p, "stopping: q again exits at once", 1));
+    type(&p, "q");
+    test_assert(wait_ctl(NULL, 1, 1));
+    test_assert(wait_seen(&p, "Requested immediate shutdown via 'q'", 1));
+    pthread_mutex_lock(&ctl_lock);
+    test_assert_inteq(quits, 1);
+    pthread_mutex_unlock(&ctl_lock);
 
     /* The password dialog: nothing typed is shown, Enter gives it back. */
     const char *prompt = "Please enter password for user 'alice':";
@@ -308,11 +329,11 @@ static void test_screen(void)
     test_assert_streq(pj.errmsg, "The password prompt for user 'alice' was cancelled.");
 
     /* A resize: the screen is laid out again (the banner is drawn again). */
-    size_t banners = seen_count(&p, "keys: 0-9 sync account now, q quit");
+    size_t banners = seen_count(&p, "stopping: q again exits at once");
     struct winsize ws = {.ws_row = 30, .ws_col = 120};
     ioctl(p.master, TIOCSWINSZ, &ws);
     kill(getpid(), SIGWINCH);
-    test_assert(wait_seen(&p, "keys: 0-9 sync account now, q quit", banners + 1));
+    test_assert(wait_seen(&p, "stopping: q again exits at once", banners + 1));
 
     log_error("something failed");
     log_set_thread_name("MainThread");

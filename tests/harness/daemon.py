@@ -1,6 +1,6 @@
 """Our binary as a long-running daemon, watched through its machineui output.
 
-    d = DaemonProc(setup.binary, setup.config).start()
+    d = start_daemon(setup)  # a DaemonProc for a runner.Setup, started
     d.wait_for(lambda ev: ev.cmd == 'sleeping' and ev.fields[0] != '0')
     d.signal(signal.SIGUSR1)
     d.wait_for(lambda ev: ev.cmd == 'acct', after=mark)
@@ -12,6 +12,9 @@ set to the config's directory. A reader thread decodes every stdout line
 monotonic timestamp; stderr is collected as text. wait_for() waits for the first event
 (after a given index) that satisfies a predicate and returns its index, or raises
 AssertionError with the tail of the output on timeout.
+
+Also the helpers the daemon tests share: wait_until() (polling with a scaled
+deadline), lock_path(), local_count() (messages in a local folder), rss_kb().
 """
 
 from __future__ import annotations
@@ -189,3 +192,42 @@ class DaemonProc:
             err = self.stderr[-4000:]
         rc = self.proc.poll() if self.proc else None
         return f'exit status {rc}\n--- stdout (last lines):\n{out}\n--- stderr:\n{err}'
+
+
+def start_daemon(setup, *args: str, **kw) -> DaemonProc:
+    """A started DaemonProc for a runner.Setup's binary and configuration."""
+    return DaemonProc(setup.binary, setup.config, *args, **kw).start()
+
+
+def lock_path(setup) -> Path:
+    """The account lock file offlineimap and we share (<metadata>/<account>.lock)."""
+    return setup.metadata / f'{setup.account}.lock'
+
+
+def wait_until(pred: Callable[[], object], timeout: float, what: str, step: float = 0.05):
+    """pred()'s first true value, polled every `step` s; AssertionError after `timeout`
+    seconds (scaled, see runner.timeout_scale)."""
+    end = time.monotonic() + timeout * timeout_scale()
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
+
+
+def local_count(setup, folder: str = 'INBOX') -> int:
+    """Messages in a local folder (new/ and cur/), 0 when it does not exist yet."""
+    d = setup.local_folder(folder)
+    if not d.exists():
+        return 0
+    return sum(1 for sub in ('new', 'cur') for _ in (d / sub).iterdir())
+
+
+def rss_kb(pid: int) -> int:
+    """A process's resident set size (VmRSS) in KiB, 0 when /proc does not say."""
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0

@@ -17,37 +17,12 @@ import pytest
 
 from harness import maildir as md
 from harness import runner
-from harness.daemon import DaemonProc
+from harness.daemon import DaemonProc, local_count, lock_path, start_daemon, wait_until
 from harness.faultproxy import Fault, FaultProxy
 from harness.mailgen import to_lf
 
 pytestmark = pytest.mark.daemon
 DEBUG = tuple(os.environ.get('OIMAP_DAEMON_DEBUG', '').split()) 
-
-
-def daemon(setup: runner.Setup, *args: str) -> DaemonProc:
-    return DaemonProc(setup.binary, setup.config, *args).start()
-
-
-def lock_path(setup: runner.Setup) -> Path:
-    return setup.metadata / f'{setup.account}.lock'
-
-
-def wait_until(pred, timeout: float, what: str, step: float = 0.05):
-    end = time.monotonic() + timeout * runner.timeout_scale()
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    raise AssertionError(f'timed out after {timeout} s waiting for {what}')
-
-
-def local_count(setup: runner.Setup, folder: str = 'INBOX') -> int:
-    d = setup.local_folder(folder)
-    if not d.exists():
-        return 0
-    return sum(1 for sub in ('new', 'cur') for _ in (d / sub).iterdir())
 
 
 def slow_proxy(dc, delay: float = 0.02, chunk: int = 2048) -> FaultProxy:
@@ -66,7 +41,7 @@ def test_autorefresh_syncs_again_and_again(oimap, dovecot, mailgen):
     the run at once, with status 0 and no lock file."""
     oimap.write_config(account_opts={'autorefresh': '0.02'})
     dovecot.append('INBOX', mailgen.plain('first'))
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         d.wait_sleeping()
         assert local_count(oimap) == 1
@@ -101,7 +76,7 @@ def test_run_once_ignores_autorefresh(oimap, dovecot, mailgen):
 
 def test_sigusr1_during_sleep_syncs_at_once(oimap, dovecot, mailgen):
     oimap.write_config(account_opts={'autorefresh': '10'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         d.wait_sleeping()
         dovecot.append('INBOX', mailgen.plain('wake up'))
@@ -129,7 +104,7 @@ def test_quick_cycle_and_sync_modes(oimap, dovecot, mailgen):
     oimap.write_config(account_opts={
         'autorefresh': '0.01', 'quick': '2',
         'presynchook': f'echo "$OFFLINEIMAPSYNCMODE" >> {modes}'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         wait_until(lambda: modes.exists() and len(modes.read_text().split()) >= 5, 20,
                    'five syncs')
@@ -148,7 +123,7 @@ def test_quick_always_with_q(oimap, dovecot, mailgen):
     modes = oimap.workdir / 'modes'
     oimap.write_config(account_opts={'autorefresh': '0.01',
                                      'presynchook': f'echo "$OFFLINEIMAPSYNCMODE" >> {modes}'})
-    d = daemon(oimap, '-q')
+    d = start_daemon(oimap, '-q')
     try:
         wait_until(lambda: modes.exists() and len(modes.read_text().split()) >= 3, 20,
                    'three syncs')
@@ -162,7 +137,7 @@ def test_three_failures_end_the_account(oimap, dovecot):
     (offlineimap's 'looping = 3'), and the exit status says there were errors."""
     oimap.write_config(account_opts={'autorefresh': '0.01'},
                        remote_opts={'remotepass': 'wrong'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     rc = d.wait(timeout=60)
     assert rc == 1, d.describe()
     assert d.count('acct') == 3 and d.count('acctdone') == 3
@@ -174,7 +149,7 @@ def test_unreachable_server_does_not_end_the_loop(oimap, dovecot, mailgen):
     daemon keeps trying and syncs once the server is back."""
     oimap.write_config(account_opts={'autorefresh': '0.02'})
     dovecot.stop()
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         for _ in range(4):
             d.wait_cmd('acctdone', after=d.mark(), timeout=20)
@@ -250,7 +225,7 @@ def test_held_connection_is_reused_and_replaced(oimap, dovecot, mailgen):
     at once instead of waiting for a timeout."""
     oimap.write_config(account_opts={'autorefresh': '0.02'},
                        remote_opts={'holdconnectionopen': True})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         for _ in range(3):
             d.wait_cmd('acctdone', after=d.mark(), timeout=20)
@@ -267,7 +242,7 @@ def test_held_connection_is_reused_and_replaced(oimap, dovecot, mailgen):
 
 def test_without_holdconnectionopen_each_sync_connects(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '0.02'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         for _ in range(3):
             d.wait_cmd('acctdone', after=d.mark(), timeout=20)
@@ -280,7 +255,7 @@ def test_without_holdconnectionopen_each_sync_connects(oimap, dovecot):
 def test_keepalive_pings_held_connections(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '0.1'},
                        remote_opts={'holdconnectionopen': True, 'keepalive': 1})
-    d = daemon(oimap, '-d', 'imap')
+    d = start_daemon(oimap, '-d', 'imap')
     try:
         d.wait_sleeping()
         wait_until(lambda: sum('NOOP' in t for t in d.texts()) >= 4, 10, 'keepalive NOOPs')
@@ -308,7 +283,7 @@ def test_sigterm_mid_sync_stops_after_the_folder(oimap, dovecot, mailgen):
     with slow_proxy(dovecot) as proxy:
         oimap.write_config(host=proxy.host, port=proxy.port,
                            account_opts={'autorefresh': '10'})
-        d = daemon(oimap)
+        d = start_daemon(oimap)
         try:
             d.wait_for(lambda ev: ev.cmd == 'copyingmessage' and 'Big' in ev.payload)
             d.signal(signal.SIGTERM)
@@ -337,7 +312,7 @@ def test_sigusr2_finishes_the_sync_then_stops(oimap, dovecot, mailgen):
     with slow_proxy(dovecot) as proxy:
         oimap.write_config(host=proxy.host, port=proxy.port,
                            account_opts={'autorefresh': '10'})
-        d = daemon(oimap)
+        d = start_daemon(oimap)
         try:
             d.wait_for(lambda ev: ev.cmd == 'copyingmessage' and 'Big' in ev.payload)
             d.signal(signal.SIGUSR2)
@@ -355,7 +330,7 @@ def test_sigusr2_finishes_the_sync_then_stops(oimap, dovecot, mailgen):
 
 def test_sigusr2_while_sleeping_stops_at_once(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '10'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         d.wait_sleeping()
         t0 = time.monotonic()
@@ -371,7 +346,7 @@ def test_third_sigint_stops_at_once(oimap, dovecot, mailgen):
     with slow_proxy(dovecot, delay=0.2) as proxy:
         oimap.write_config(host=proxy.host, port=proxy.port,
                            account_opts={'autorefresh': '10'})
-        d = daemon(oimap)
+        d = start_daemon(oimap)
         try:
             d.wait_for(lambda ev: ev.cmd == 'copyingmessage')
             d.signal(signal.SIGINT)
@@ -398,7 +373,7 @@ def test_third_sigint_stops_at_once(oimap, dovecot, mailgen):
 
 def test_sighup_stops_like_sigterm(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '10'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         d.wait_sleeping()
         d.signal(signal.SIGHUP)
@@ -410,7 +385,7 @@ def test_sighup_stops_like_sigterm(oimap, dovecot):
 
 def test_sigquit_dumps_what_each_thread_does(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '10'})
-    d = daemon(oimap)
+    d = start_daemon(oimap)
     try:
         d.wait_sleeping()
         d.signal(signal.SIGQUIT)
@@ -426,7 +401,7 @@ def test_sigquit_dumps_what_each_thread_does(oimap, dovecot):
 
 def test_sigterm_with_thread_debug_lists_threads(oimap, dovecot):
     oimap.write_config(account_opts={'autorefresh': '10'})
-    d = daemon(oimap, '-d', 'thread')
+    d = start_daemon(oimap, '-d', 'thread')
     try:
         d.wait_sleeping()
         d.signal(signal.SIGTERM)
@@ -442,7 +417,7 @@ def test_hooks_run_with_signals_unblocked(oimap, dovecot):
     ordinary process that SIGTERM ends."""
     pidfile = oimap.workdir / 'hook.pid'
     oimap.write_config(account_opts={'presynchook': f'echo $$ > {pidfile}; exec sleep 30'})
-    d = daemon(oimap, '-o')
+    d = start_daemon(oimap, '-o')
     try:
         wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 10, 'the hook')
         os.kill(int(pidfile.read_text()), signal.SIGTERM)
@@ -460,7 +435,7 @@ def push_daemon(setup, folders=('INBOX',), *args, keepalive=None, refresh='10', 
     if keepalive is not None:
         opts['keepalive'] = keepalive
     setup.write_config(account_opts={'autorefresh': refresh}, remote_opts=opts)
-    d = daemon(setup, *args)
+    d = start_daemon(setup, *args)
     n = len(folders)
     d.wait_for(lambda ev: 'watching' in ev.payload, what='the push watcher')
     d.wait_sleeping()
@@ -564,7 +539,7 @@ def test_idle_silent_connection_is_replaced(oimap, dovecot, mailgen):
         oimap_host = {'host': proxy.host, 'port': proxy.port}
         opts = {'idlefolders': "['INBOX']", 'keepalive': 2}
         oimap.write_config(account_opts={'autorefresh': '10'}, remote_opts=opts, **oimap_host)
-        d = daemon(oimap)
+        d = start_daemon(oimap)
         try:
             d.wait_for(lambda ev: 'watching' in ev.payload, what='the push watcher')
             d.wait_sleeping()

@@ -19,7 +19,7 @@ import pytest
 
 from harness import maildir as md
 from harness import runner
-from harness.daemon import DaemonProc
+from harness.daemon import rss_kb, start_daemon
 from harness.faultproxy import FaultProxy
 
 SECONDS = float(os.environ.get('OIMAP_DAEMON_SOAK_SECONDS', '0') or 0)
@@ -34,14 +34,6 @@ NETWORK_ERROR = re.compile(r'closed the connection|connection (was )?(reset|refu
                            r'[Bb]roken pipe|timed? ?out|did not answer|'
                            r'[Cc]onnection reset|EOF|not connected|said BYE', re.S)
 MARK = re.compile(rb'^Subject: (soak-[a-z]+-\d+)', re.M)
-
-
-def rss_kb(pid: int) -> int:
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    return 0
 
 
 def markers(bodies) -> collections.Counter:
@@ -63,7 +55,7 @@ def test_daemon_soak(oimap, dovecot, mailgen):
                        remote_opts={'idlefolders': repr(list(IDLE)),
                                     'holdconnectionopen': True, 'keepalive': 20,
                                     'maxconnections': 2})
-    d = DaemonProc(oimap.binary, oimap.config).start()
+    d = start_daemon(oimap)
     added = {'server': collections.defaultdict(set), 'local': collections.defaultdict(set)}
     n = 0
     cuts = flag_changes = 0

@@ -20,6 +20,7 @@ import pytest
 
 from harness import maildir as md
 from harness import runner
+from harness.daemon import lock_path
 from harness.tmux import Tmux, available, shell_quote
 
 pytestmark = pytest.mark.skipif(not available(), reason='tmux is not installed')
@@ -175,7 +176,7 @@ def test_second_q_exits_at_once(oimap, dovecot, mailgen, tmux):
     hook = 'sh hold.sh'
     oimap.write_config(account_opts={'postsynchook': hook})
     log = oimap.workdir / 'run.log'
-    lock = oimap.metadata / f'{oimap.account}.lock'
+    lock = lock_path(oimap)
     start(oimap, tmux, '-o', '-l', str(log))
     try:
         tmux.wait_text(f'Calling hook: {hook}')

@@ -1,10 +1,10 @@
 /*
  * dl: shared libraries loaded at run time.
  *
- * The program is linked with none of SQLite, libcurl, jansson, libsecret or
- * libpython: each module that needs one loads it on first use (sqlite_dl,
- * oauth2_dl, auth_keyring, config_py_loader), so that a run that does not
- * need it never maps it.  These functions are what they share: open a
+ * The program is linked with none of SQLite, libcurl, jansson, libsecret,
+ * libpython or ncurses: each module that needs one loads it on first use
+ * (sqlite_dl, oauth2_dl, auth_keyring, config_py_loader, ui_curses_dl), so
+ * that a run that does not need it never maps it.  These functions are what they share: open a
  * library, resolve a table of its functions into the module's function
  * pointers, and say clearly what is missing and which Debian package
  * provides it.

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <term.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -231,6 +230,12 @@ static bool screen_start(struct ui_bl *bl)
     if (!term || !*term) {
         snprintf(bl->init_err, sizeof(bl->init_err),
                  "The blinkenlights interface needs the terminal type, and TERM is not set.");
+        return false;
+    }
+    struct err le = ERR_INIT;
+    if (!ui_curses_dl_load(&le)) {
+        snprintf(bl->init_err, sizeof(bl->init_err), "%s", le.msg);
+        err_clear(&le);
         return false;
     }
     /* setupterm with an error pointer reports instead of exiting. */

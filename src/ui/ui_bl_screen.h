@@ -12,7 +12,8 @@
 #include "ui/ui_bl.h"
 #include "ui/ui_internal.h"
 
-#include <curses.h>
+#include "ui/ui_curses_dl.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -40,7 +41,7 @@ struct ui_bl {
     struct bl_model model;
     bool stop;
     bool init_done, init_ok;
-    char init_err[256];
+    char init_err[512];
     struct ui_bl_password pw;
 
     /* screen thread */

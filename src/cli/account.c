@@ -179,6 +179,7 @@ static struct sync_folder_job make_job(const struct account_cfg *a, const struct
             .filter_headers = a->filter_headers,
             .copy_ignore = ignore,
             .quick = a->quick,
+            .ignore_readonly = a->ignore_readonly,
             .remote_list = {.max_size = a->max_size},
             .local_list = {.max_size = a->max_size},
             .guard_percent = a->guard_percent,

@@ -38,6 +38,7 @@ struct account_cfg {
     unsigned max_connections; /* folders synced at once */
     bool dry_run;
     bool fsync;
+    bool ignore_readonly; /* [general] ignore-readonly */
     /* -f: only these remote folders (untranslated names); empty = all */
     const struct strvec *only_folders;
     /* copy_ignore_eval and newmail_hook of the remote repository, or NULL. */

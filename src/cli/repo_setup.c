@@ -118,6 +118,7 @@ bool repo_setup(const struct repo_setup_opts *o, struct repo_stores *rs, struct 
         o->single_thread ? 1 : (unsigned)(remote->maxconnections > 0 ? remote->maxconnections : 1);
     a->dry_run = o->dry_run;
     a->fsync = o->cfg->general.fsync;
+    a->ignore_readonly = o->cfg->general.ignore_readonly;
     a->presynchook = acc->presynchook;
     a->postsynchook = acc->postsynchook;
     a->sync_mode = "full";

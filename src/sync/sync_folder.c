@@ -11,6 +11,7 @@
 #include "store/msghdr.h"
 #include "sync/sync_filter.h"
 #include "sync/sync_list.h"
+#include "sync/sync_readonly.h"
 #include "sync/sync_recover.h"
 #include "sync/sync_skip.h"
 #include "sync/sync_startdate.h"
@@ -58,6 +59,9 @@ struct run {
     /* The local messages without a UID, by key (the tail of the sorted local list). */
     const struct store_msg *nouid;
     size_t n_nouid;
+    /* The server opened the remote folder read-only: local changes are not sent. */
+    bool remote_ro;
+    uint64_t ro_skipped; /* changes so left pending */
 };
 
 /* Header bytes held back at most for filterheaders; a longer header is sent as it is. */
@@ -408,6 +412,17 @@ static bool copy_messages(struct run *r, bool upload, const struct store_msg *ms
                       upload ? j->remote_name : j->local_name);
         return true;
     }
+    if (upload && r->remote_ro) {
+        /* As offlineimap3: announced, then refused; the message stays local only. */
+        for (size_t i = 0; i < n; i++) {
+            int64_t uid = msgs[i].uid ? (int64_t)msgs[i].uid : local_uid(r, msgs[i].key);
+            emit_copy(r, uid, j->local_name, j->remote_name);
+            if (!j->ignore_readonly)
+                sync_readonly_upload(store_type(j->remote), j->remote_name, uid);
+        }
+        r->ro_skipped += n;
+        return true;
+    }
     if (upload) {
         /* The intents must be on disk before any APPEND can reach the server. */
         const struct store_folder_info *ri = j->remote->ops->folder_info(r->rf);
@@ -465,6 +480,19 @@ static bool delete_messages(struct run *r, bool on_remote, const struct store_ms
     buf_release(&uids);
     if (j->dry_run)
         return true;
+    if (on_remote && r->remote_ro) {
+        /* Their status rows stay: the deletion is tried again next time. */
+        if (!j->ignore_readonly) {
+            struct uidvec uv = UIDVEC_INIT;
+            for (size_t i = 0; i < n; i++)
+                uidvec_push(&uv, msgs[i].uid);
+            uidvec_sort_unique(&uv);
+            sync_readonly_delete(store_type(dst), j->remote_name, uv.v, uv.n);
+            uidvec_free(&uv);
+        }
+        r->ro_skipped += n;
+        return true;
+    }
     if (!dst->ops->delete_msgs(on_remote ? r->rf : r->lf, msgs, n, e)) {
         if (e->scope != ERR_MSG)
             return false;
@@ -516,6 +544,14 @@ static void emit_flags(struct run *r, bool on_remote, const struct sync_flag_cha
     };
     log_emit(&ev);
     buf_release(&uids);
+    if (on_remote && r->remote_ro && !j->dry_run && !j->ignore_readonly) {
+        struct uidvec uv = UIDVEC_INIT;
+        for (size_t i = 0; i < sel.n; i++)
+            uidvec_push(&uv, sel.v[i].uid);
+        uidvec_sort_unique(&uv);
+        sync_readonly_flags(store_type(dst), j->remote_name, uv.v, uv.n);
+        uidvec_free(&uv);
+    }
     store_msg_list_free(&sel);
 }
 
@@ -541,6 +577,11 @@ static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_ch
     }
     if (j->dry_run)
         return true;
+    if (on_remote && r->remote_ro) {
+        /* Warned per flag above; the status keeps the old flags, to be redone next time. */
+        r->ro_skipped += n;
+        return true;
+    }
     /* Messages whose change failed keep their old status row, to be redone next time. */
     bool *failed = xcalloc(n, sizeof(*failed));
     bool all_ok = true;
@@ -947,6 +988,11 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct store_folder_info opened = {0};
     if (r.rf)
         opened = *j->remote->ops->folder_info(r.rf);
+    /* Opened for writing, but the server said [READ-ONLY]. */
+    r.remote_ro = r.rf && !j->plan.remote_readonly && opened.readonly;
+    if (r.remote_ro)
+        log_debug(LOGC_SYNC, "folder %s: the server opened it read-only; local changes are "
+                  "not sent to it", j->remote_name);
     /*
      * An empty status: another tool (mbsync) may have synced this folder.  Its
      * messages keep their files and are recorded with the flags of its last
@@ -1074,7 +1120,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     if (!j->dry_run && !status_db_begin(r.db, e))
         goto out;
     ok = run_passes(&r, &plan, e);
-    bool clean = ok && !err_isset(&guard) && stats->msg_errors == 0;
+    /* Changes left pending in a read-only folder: not a state to call unchanged. */
+    bool clean = ok && !err_isset(&guard) && stats->msg_errors == 0 && r.ro_skipped == 0;
     if (ok && err_isset(&guard)) {
         err_move(e, &guard);
         ok = false;

@@ -10,6 +10,12 @@
  * was renamed to carry the new UID, deletions after they happened.  A crash
  * at any point therefore leaves a state the next run converges from.
  *
+ * A remote folder the server opens read-only ([READ-ONLY]) gets the server's
+ * changes; the local changes for it (uploads, deletions, flags) are not
+ * attempted but warned about (sync_readonly.h) and stay pending: the status
+ * keeps what they change and the folder's state is not saved as unchanged,
+ * so the next sync sees them again.
+ *
  * Errors for single messages are reported and counted; the folder goes on.
  * A folder-level error stops this folder only.
  */
@@ -73,6 +79,9 @@ struct sync_folder_job {
     /* Dry run only: the folder would be created on that side first; treat it as empty. */
     bool local_absent;
     bool remote_absent;
+    /* [general] ignore-readonly: no warning for changes not made in a folder the
+     * server opened read-only (they are skipped all the same). */
+    bool ignore_readonly;
 };
 
 struct sync_folder_stats {

@@ -241,7 +241,8 @@ class Dovecot:
                  separator: str = '.',
                  auth_mechanisms: Iterable[str] = DEFAULT_AUTH_MECHANISMS,
                  key_type: str = 'ec',
-                 tls_files: Mapping[str, str | os.PathLike] | None = None):
+                 tls_files: Mapping[str, str | os.PathLike] | None = None,
+                 acl: Mapping[str, str] | None = None):
         self.basedir = Path(basedir).resolve()
         self.users = dict(users if users is not None else {'test': 'testpass'})
         if not self.users:
@@ -262,6 +263,11 @@ class Dovecot:
         # They may be expired or for another host, so readiness is checked without
         # verifying them.
         self.tls_files = dict(tls_files) if tls_files else None
+        # The acl plugin with a global ACL file: {mailbox pattern: rights of its owner},
+        # e.g. {'RO': 'lr'} makes SELECT of RO answer [READ-ONLY].  Other mailboxes keep
+        # the owner's full rights.
+        self.acl = dict(acl) if acl is not None else None
+        self.acl_path = self.basedir / 'global-acl'
         self.host = '127.0.0.1'
         self.port: int | None = None
         self.ssl_port: int | None = None
@@ -318,6 +324,10 @@ class Dovecot:
         if self.capabilities_remove:
             imap_cap = f'  imap_capability = {" ".join(self.capabilities())}\n'
         plugins = '  mail_plugins = $mail_plugins imap_zlib\n' if self.compress else ''
+        acl_conf = ''
+        if self.acl is not None:
+            acl_conf = (f'mail_plugins = $mail_plugins acl\n'
+                        f'plugin {{\n  acl = vfile:{self.acl_path}\n}}\n')
         if self.ssl:
             ssl_conf = (f'ssl = yes\nssl_cert = <{self.cert_path}\n'
                         f'ssl_key = <{self.key_path}\n')
@@ -350,7 +360,7 @@ default_internal_group = {self.internal_group}
 default_login_user = {self.login_user}
 mail_location = maildir:~/Maildir
 mail_fsync = never
-namespace inbox {{
+{acl_conf}namespace inbox {{
   inbox = yes
   separator = {self.separator}
 }}
@@ -413,6 +423,10 @@ protocol imap {{
             os.chown(self.mail_root, uid, gid)
         self.mail_root.chmod(0o755)
         self._write_users()
+        if self.acl is not None:
+            self.acl_path.write_text(''.join(f'{box} owner {rights}\n'
+                                             for box, rights in self.acl.items()))
+            self.acl_path.chmod(0o644)
         if self.ssl and self.ca_path is None and self.tls_files:
             tls_dir = self.basedir / 'tls'
             tls_dir.mkdir(exist_ok=True)
@@ -899,3 +913,24 @@ protocol imap {{
         if folder.upper() == 'INBOX':
             return root
         return root / ('.' + mutf7_encode(folder).decode('ascii').replace(self.separator, '.'))
+
+    def write_file(self, folder: str, content: bytes, *, flags: str = '',
+                   user: str | None = None) -> Path:
+        """Put a message straight into the server's Maildir (cur/ with Maildir flags
+        letters, or new/ without), as a delivery agent would: for folders the ACL
+        makes read-only to IMAP. Dovecot gives it a UID when it next looks."""
+        d = self.folder_path(folder, user)
+        sub = 'cur' if flags else 'new'
+        self._write_file_seq = getattr(self, '_write_file_seq', 0) + 1
+        name = f'{int(time.time())}.M{self._write_file_seq}P{os.getpid()}.harness'
+        if flags:
+            name += ':2,' + ''.join(sorted(flags))
+        tmp = d / 'tmp' / name.split(':')[0]
+        tmp.write_bytes(content)
+        if os.geteuid() == 0:
+            os.chown(tmp, pwd.getpwnam(self.mail_user).pw_uid,
+                     grp.getgrnam(self.mail_group).gr_gid)
+        tmp.chmod(0o644)
+        dst = d / sub / name
+        tmp.rename(dst)
+        return dst

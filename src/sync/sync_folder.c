@@ -991,8 +991,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     /* Opened for writing, but the server said [READ-ONLY]. */
     r.remote_ro = r.rf && !j->plan.remote_readonly && opened.readonly;
     if (r.remote_ro)
-        log_debug(LOGC_SYNC, "folder %s: the server opened it read-only; local changes are "
-                  "not sent to it", j->remote_name);
+        log_debug(LOGC_SYNC,
+                  "folder %s: the server opened it read-only; local changes are not sent",
+                  j->remote_name);
     /*
      * An empty status: another tool (mbsync) may have synced this folder.  Its
      * messages keep their files and are recorded with the flags of its last

@@ -159,8 +159,7 @@ def test_every_known_option_is_documented():
 def test_every_option_states_what_we_do_not_do():
     """Options the program reads but does not act on say so where they are shown."""
     text = SAMPLE.read_text()
-    for name in ('synclabels', 'labelsheader', 'ignorelabels', 'ignore-readonly',
-                 'decodefoldernames'):
+    for name in ('synclabels', 'labelsheader', 'ignorelabels', 'decodefoldernames'):
         block = re.search(r'\n\n((?:#[^\n]*\n)*?)#%s = ' % re.escape(name), text)
         assert block, name
         assert 'NOT IMPLEMENTED' in block.group(1).split('\n\n')[-1], name

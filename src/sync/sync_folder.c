@@ -1116,7 +1116,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     }
     struct err guard = ERR_INIT;
     guard_side(j, &plan.local_delete.n, false, rows.n, &guard);
-    guard_side(j, &plan.remote_delete.n, true, rows.n, &guard);
+    if (!r.remote_ro) /* else nothing is deleted there: each run warns instead */
+        guard_side(j, &plan.remote_delete.n, true, rows.n, &guard);
 
     if (!j->dry_run && !status_db_begin(r.db, e))
         goto out;

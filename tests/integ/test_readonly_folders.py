@@ -186,3 +186,20 @@ def test_same_upload_warning_as_offlineimap3(dovecot, oimap, oimap3):
             assert r.returncode == 0, out(r)
     assert lines['ours'] == [UPLOAD.format(uid=-1)]
     assert lines['offlineimap3'] == lines['ours']
+
+
+def test_mass_local_deletion_warned_not_refused(dovecot, oimap):
+    """Emptying the local copy of a read-only folder deletes nothing on the server, so
+    the deletion guard has nothing to refuse: the run warns and ends with status 0."""
+    setup_folders(dovecot, oimap)
+    oimap.write_config(account_opts={'deleteguard': 10, 'deleteguard_minimum': 1})
+    server_before = server_view(dovecot, 'RO')
+    for m in md.read_folder(oimap.maildir, 'RO'):
+        md.delete(m.path)
+    uids = sorted(server_before)
+    for _ in range(2):
+        r = oimap.sync()
+        assert 'Refusing' not in out(r)
+        assert warnings(r) == [FLAGS.format(uids=str(uids)), DELETE.format(uids=str(uids))]
+        assert server_view(dovecot, 'RO') == server_before
+        assert md.read_folder(oimap.maildir, 'RO') == []

@@ -1,643 +1,19 @@
 #include "sync/sync_folder.h"
+#include "sync/sync_run.h"
 #include "base/crashpoint.h"
 
-#include "base/buf.h"
 #include "base/log.h"
-#include "base/uidset.h"
 #include "base/xalloc.h"
-#include "status/status_db.h"
 #include "status/status_migrate.h"
 #include "status/status_validity.h"
-#include "store/msghdr.h"
-#include "sync/sync_filter.h"
 #include "sync/sync_list.h"
-#include "sync/sync_readonly.h"
 #include "sync/sync_recover.h"
 #include "sync/sync_skip.h"
 #include "sync/sync_startdate.h"
-#include "sync/sync_state.h"
 #include "sync/sync_window.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * Status rows are committed at least this often while copying; it matches the
- * Maildir store's batch, whose one data sync per batch the commit waits for.
- */
-#define COMMIT_EVERY 1024
-
-/* A message saved and waiting for its "durable" callback. */
-struct pending_save {
-    uint32_t uid; /* remote UID (download) */
-    uint32_t key; /* local key (upload) */
-    flagset_t flags;
-};
-
-struct run {
-    const struct sync_folder_job *j;
-    struct sync_folder_stats *stats;
-    struct store_folder *rf; /* remote folder */
-    struct store_folder *lf; /* local folder */
-    struct status_db *db;
-    struct err err; /* first folder-level error during callbacks */
-    /* Copy state. */
-    struct store *dst_store;
-    struct store_folder *dst;
-    struct store_writer *w;
-    bool writer_failed;
-    struct pending_save *pend;
-    size_t n_pend, cap_pend;
-    size_t since_commit;
-    uint64_t num, total;
-    bool upload; /* direction of the current copy */
-    /* filterheaders: the header of the message being uploaded is held back here. */
-    bool holding;
-    struct store_msg held_meta;
-    uint64_t held_size;
-    struct buf held;
-    /* The local messages without a UID, by key (the tail of the sorted local list). */
-    const struct store_msg *nouid;
-    size_t n_nouid;
-    /* The server opened the remote folder read-only: local changes are not sent. */
-    bool remote_ro;
-    uint64_t ro_skipped; /* changes so left pending */
-};
-
-/* Header bytes held back at most for filterheaders; a longer header is sent as it is. */
-#define FILTER_HEADER_MAX (256 * 1024)
-
-static void note_err(struct run *r, const struct err *e)
-{
-    if (!err_isset(&r->err))
-        err_set(&r->err, e->scope, e->kind, "%s", e->msg);
-}
-
-static void msg_failed(struct run *r, const struct err *e)
-{
-    r->stats->msg_errors++;
-    log_error("%s", e->msg);
-}
-
-static size_t pend_push(struct run *r, uint32_t uid, uint32_t key, flagset_t flags)
-{
-    if (r->n_pend == r->cap_pend) {
-        r->cap_pend = r->cap_pend ? r->cap_pend * 2 : 64;
-        r->pend = xreallocarray(r->pend, r->cap_pend, sizeof(*r->pend));
-    }
-    r->pend[r->n_pend] = (struct pending_save){uid, key, flags};
-    return r->n_pend++;
-}
-
-/*
- * Make every saved message durable and record it; commit the status when
- * asked, or once COMMIT_EVERY changes have gathered.  Between passes only
- * the stores are flushed: the folder's status is committed once at its end
- * (with its saved state), as every pass is safe to find half-recorded after
- * a crash (the next run sees the same change on both sides, or a message
- * present on both sides with its UID, and only records it; uploads have
- * their committed intents).
- */
-static bool sync_meta(struct run *r, struct err *e);
-
-static bool checkpoint_ex(struct run *r, bool commit, bool dst_only, struct err *e)
-{
-    if (r->j->dry_run)
-        return true;
-    const struct store_ops *lo = r->j->local->ops, *ro = r->j->remote->ops;
-    bool flushed = dst_only ? (r->upload ? ro->flush(r->rf, e) : lo->flush(r->lf, e))
-                            : ro->flush(r->rf, e) && lo->flush(r->lf, e);
-    if (!flushed)
-        return false;
-    if (err_isset(&r->err)) {
-        err_set(e, r->err.scope, r->err.kind, "%s", r->err.msg);
-        return false;
-    }
-    r->n_pend = 0;
-    if (!commit && r->since_commit < COMMIT_EVERY)
-        return true;
-    if (!sync_meta(r, e))
-        return false;
-    crashpoint("status-commit");
-    if (!status_db_commit(r->db, e))
-        return false;
-    crashpoint("status-committed");
-    if (!status_db_begin(r->db, e))
-        return false;
-    r->since_commit = 0;
-    return true;
-}
-
-/* The stores' own records of what the status is about to say (a UID map) first. */
-static bool sync_meta(struct run *r, struct err *e)
-{
-    const struct sync_folder_job *j = r->j;
-    if (j->dry_run)
-        return true;
-    if (r->lf && j->local->ops->sync_meta && !j->local->ops->sync_meta(r->lf, e))
-        return false;
-    if (r->rf && j->remote->ops->sync_meta && !j->remote->ops->sync_meta(r->rf, e))
-        return false;
-    return true;
-}
-
-static bool checkpoint(struct run *r, struct err *e)
-{
-    return checkpoint_ex(r, true, false, e);
-}
-
-static bool flush_point(struct run *r, struct err *e)
-{
-    return checkpoint_ex(r, false, false, e);
-}
-
-/*
- * The UID a new local message is shown with: offlineimap numbers the Maildir
- * messages without a UID -1, -2, ... in the order it lists them.
- */
-static int64_t local_uid(const struct run *r, uint32_t key)
-{
-    size_t lo = 0, hi = r->n_nouid;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->nouid[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < r->n_nouid && r->nouid[lo].key == key)
-        return -(int64_t)lo - 1;
-    return -(int64_t)key - 1;
-}
-
-static void emit_copy(struct run *r, int64_t uid, const char *src_folder, const char *dst_folder)
-{
-    const struct sync_folder_job *j = r->j;
-    struct store *src = r->upload ? j->local : j->remote;
-    struct store *dst = r->upload ? j->remote : j->local;
-    struct log_event ev = {
-        .type = EV_COPYING_MESSAGE,
-        .account = j->account,
-        .uid = uid,
-        .num = (int64_t)++r->num,
-        .total = (int64_t)r->total,
-        .repo = src->name,
-        .repo_type = store_type(src),
-        .folder = src_folder,
-        .dst_repo = dst->name,
-        .dst_type = store_type(dst),
-        .dst_folder = dst_folder,
-    };
-    log_emit(&ev);
-}
-
-/* ---- the copy sink: source store -> destination store ------------------------- */
-
-static bool open_writer(struct run *r, const struct store_msg *meta, uint64_t size, struct err *e)
-{
-    if (!r->dst_store->ops->save_begin(r->dst, meta, size, &r->w, e)) {
-        r->w = NULL;
-        r->writer_failed = true;
-        if (e->scope >= ERR_FOLDER)
-            note_err(r, e);
-        return false;
-    }
-    return true;
-}
-
-static bool sink_begin(void *ctx, const struct store_msg *meta, uint64_t size, struct err *e)
-{
-    struct run *r = ctx;
-    r->writer_failed = false;
-    if (r->upload && r->j->filter_headers && r->j->filter_headers->n) {
-        /* The size to announce is known once the header is filtered. */
-        r->holding = true;
-        r->held_meta = *meta;
-        r->held_size = size;
-        buf_reset(&r->held);
-        return true;
-    }
-    return open_writer(r, meta, size, e);
-}
-
-static bool raw_write(struct run *r, const void *data, size_t len, struct err *e);
-
-/* The held header is complete (or too long to hold): filter it and start the upload. */
-static bool release_held(struct run *r, struct err *e)
-{
-    r->holding = false;
-    size_t hlen = msghdr_length(r->held.data, r->held.len);
-    bool complete = hlen < r->held.len || (hlen == r->held.len && r->held.len < FILTER_HEADER_MAX);
-    struct buf out;
-    buf_init(&out, BUF_UNBOUNDED);
-    if (complete)
-        sync_filter_header(r->held.data, hlen, r->j->filter_headers, &out);
-    else
-        buf_append(&out, r->held.data, hlen);
-    uint64_t size = r->held_size - hlen + out.len;
-    bool ok = open_writer(r, &r->held_meta, size, e) && raw_write(r, out.data, out.len, e) &&
-              raw_write(r, r->held.data + hlen, r->held.len - hlen, e);
-    buf_release(&out);
-    buf_reset(&r->held);
-    return ok;
-}
-
-static bool sink_write(void *ctx, const void *data, size_t len, struct err *e)
-{
-    struct run *r = ctx;
-    if (r->holding) {
-        size_t room = FILTER_HEADER_MAX - r->held.len;
-        size_t take = len < room ? len : room;
-        buf_append(&r->held, data, take);
-        size_t hlen = msghdr_length(r->held.data, r->held.len);
-        if (hlen == r->held.len && r->held.len < FILTER_HEADER_MAX)
-            return true; /* the header goes on */
-        if (!release_held(r, e))
-            return false;
-        data = (const char *)data + take;
-        len -= take;
-        if (len == 0)
-            return true;
-    }
-    return raw_write(r, data, len, e);
-}
-
-static bool raw_write(struct run *r, const void *data, size_t len, struct err *e)
-{
-    if (!r->w)
-        return false;
-    if (!r->dst_store->ops->save_write(r->w, data, len, e)) {
-        r->dst_store->ops->save_abort(r->w);
-        r->w = NULL;
-        r->writer_failed = true;
-        note_err(r, e);
-        return false;
-    }
-    return true;
-}
-
-static void sink_abort(void *ctx)
-{
-    struct run *r = ctx;
-    r->holding = false;
-    if (r->w)
-        r->dst_store->ops->save_abort(r->w);
-    r->w = NULL;
-}
-
-static void saved_download(void *ctx, uint64_t token, uint32_t new_uid, const struct err *e)
-{
-    struct run *r = ctx;
-    struct pending_save *p = &r->pend[token];
-    if (e) {
-        if (e->scope >= ERR_FOLDER)
-            note_err(r, e);
-        else
-            msg_failed(r, e);
-        return;
-    }
-    crashpoint("download-durable");
-    struct err se = ERR_INIT;
-    if (!status_db_put(r->db, p->uid, p->flags, 0, NULL, &se) ||
-        (r->j->local->ops->journal_downloads && !sync_journal_download_done(r->db, p->uid, &se)))
-        note_err(r, &se);
-    err_clear(&se);
-    r->stats->downloaded++;
-    if (!(p->flags & FLAG_SEEN))
-        r->stats->new_unseen++;
-}
-
-static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const struct err *e)
-{
-    struct run *r = ctx;
-    struct pending_save *p = &r->pend[token];
-    if (e) {
-        if (e->scope >= ERR_FOLDER)
-            note_err(r, e);
-        else
-            msg_failed(r, e);
-        return;
-    }
-    crashpoint("upload-answered");
-    struct store_msg m = {.key = p->key, .flags = p->flags};
-    struct err se = ERR_INIT;
-    if (new_uid == 0) {
-        /*
-         * Stored, but the server did not say under which UID.  As offlineimap
-         * does, drop the local copy: the message comes back with its UID on
-         * the next download, so it is neither lost nor duplicated.
-         */
-        log_warn("folder %s: the server did not tell the UID of an uploaded message; the "
-                 "local copy is removed and will be downloaded again",
-                 r->j->local_name);
-        if (!r->j->local->ops->delete_msgs(r->lf, &m, 1, &se))
-            msg_failed(r, &se);
-        err_clear(&se);
-        r->stats->uploaded++;
-        return;
-    }
-    if (!r->j->local->ops->set_uid(r->lf, &m, new_uid, &se)) {
-        msg_failed(r, &se);
-        err_clear(&se);
-        return;
-    }
-    crashpoint("upload-renamed");
-    m.uid = new_uid;
-    if (!status_db_put(r->db, new_uid, p->flags, 0, NULL, &se) ||
-        !sync_journal_done(r->db, r->j->local, r->lf, &m, &se))
-        note_err(r, &se);
-    err_clear(&se);
-    r->stats->uploaded++;
-}
-
-static bool sink_end(void *ctx, const struct store_msg *meta, struct err *e)
-{
-    struct run *r = ctx;
-    if (r->holding && !release_held(r, e))
-        return false;
-    if (!r->w)
-        return false;
-    struct store_writer *w = r->w;
-    r->w = NULL;
-    size_t token;
-    if (r->upload) {
-        emit_copy(r, local_uid(r, meta->key), r->j->local_name, r->j->remote_name);
-        token = pend_push(r, 0, meta->key, meta->flags);
-    } else {
-        emit_copy(r, meta->uid, r->j->remote_name, r->j->local_name);
-        token = pend_push(r, meta->uid, 0, meta->flags);
-    }
-    store_saved_fn *saved = r->upload ? saved_upload : saved_download;
-    if (!r->dst_store->ops->save_commit(w, meta, saved, r, token, e)) {
-        if (e->scope >= ERR_FOLDER)
-            note_err(r, e);
-        return false;
-    }
-    /*
-     * Inside the source's stream (a download's UID FETCH is still being
-     * read): only the store written to may be flushed; waiting on the source
-     * here would read its connection from within its own reader.
-     */
-    if (++r->since_commit >= COMMIT_EVERY) {
-        struct err ce = ERR_INIT;
-        if (!checkpoint_ex(r, true, true, &ce))
-            note_err(r, &ce);
-        err_clear(&ce);
-    }
-    return true;
-}
-
-static void sink_msg_error(void *ctx, const struct store_msg *meta, const struct err *e)
-{
-    msg_failed(ctx, e);
-}
-
-static bool copy_messages(struct run *r, bool upload, const struct store_msg *msgs, size_t n,
-                          struct err *e)
-{
-    if (n == 0)
-        return true;
-    const struct sync_folder_job *j = r->j;
-    r->upload = upload;
-    r->num = 0;
-    r->total = n;
-    struct store *src = upload ? j->local : j->remote;
-    struct store_folder *sf = upload ? r->lf : r->rf;
-    r->dst_store = upload ? j->remote : j->local;
-    r->dst = upload ? r->rf : r->lf;
-    if (j->dry_run) {
-        for (size_t i = 0; i < n; i++)
-            emit_copy(r, upload ? local_uid(r, msgs[i].key) : msgs[i].uid,
-                      upload ? j->local_name : j->remote_name,
-                      upload ? j->remote_name : j->local_name);
-        return true;
-    }
-    if (upload && r->remote_ro) {
-        /* As offlineimap3: announced, then refused; the message stays local only. */
-        for (size_t i = 0; i < n; i++) {
-            int64_t uid = msgs[i].uid ? (int64_t)msgs[i].uid : local_uid(r, msgs[i].key);
-            emit_copy(r, uid, j->local_name, j->remote_name);
-            if (!j->ignore_readonly)
-                sync_readonly_upload(store_type(j->remote), j->remote_name, uid);
-        }
-        r->ro_skipped += n;
-        return true;
-    }
-    if (upload) {
-        /* The intents must be on disk before any APPEND can reach the server. */
-        const struct store_folder_info *ri = j->remote->ops->folder_info(r->rf);
-        if (!sync_journal_uploads(r->db, j->local, r->lf, msgs, n, ri->uidnext, e) ||
-            !checkpoint(r, e))
-            return false;
-    } else if (j->local->ops->journal_downloads) {
-        /* The copies are durable before the local store records their UIDs. */
-        if (!sync_journal_downloads(r->db, msgs, n, e) || !checkpoint(r, e))
-            return false;
-    }
-    struct store_sink sink = {sink_begin, sink_write, sink_end, sink_abort, sink_msg_error, r};
-    bool ok = src->ops->fetch(sf, msgs, n, &sink, e);
-    if (ok)
-        ok = flush_point(r, e);
-    if (ok && err_isset(&r->err)) {
-        err_move(e, &r->err);
-        ok = false;
-    }
-    return ok;
-}
-
-/* ---- deletions and flags ---------------------------------------------------------- */
-
-static void uid_text(const struct store_msg *msgs, size_t n, struct buf *out)
-{
-    struct uidvec uv = UIDVEC_INIT;
-    for (size_t i = 0; i < n; i++)
-        uidvec_push(&uv, msgs[i].uid);
-    uidvec_sort_unique(&uv);
-    uidset_format(out, uv.v, uv.n, 100000);
-    uidvec_free(&uv);
-}
-
-static bool delete_messages(struct run *r, bool on_remote, const struct store_msg *msgs, size_t n,
-                            struct err *e)
-{
-    if (n == 0)
-        return true;
-    const struct sync_folder_job *j = r->j;
-    struct store *dst = on_remote ? j->remote : j->local;
-    struct buf uids;
-    buf_init(&uids, BUF_UNBOUNDED);
-    uid_text(msgs, n, &uids);
-    struct log_event ev = {
-        .type = EV_DELETING_MESSAGES,
-        .account = j->account,
-        .count = (int64_t)n,
-        .uids = uids.data,
-        .dst_repo = dst->name,
-        .dst_type = store_type(dst),
-        .dst_folder = on_remote ? j->remote_name : j->local_name,
-    };
-    log_emit(&ev);
-    buf_release(&uids);
-    if (j->dry_run)
-        return true;
-    if (on_remote && r->remote_ro) {
-        /* Their status rows stay: the deletion is tried again next time. */
-        if (!j->ignore_readonly) {
-            struct uidvec uv = UIDVEC_INIT;
-            for (size_t i = 0; i < n; i++)
-                uidvec_push(&uv, msgs[i].uid);
-            uidvec_sort_unique(&uv);
-            sync_readonly_delete(store_type(dst), j->remote_name, uv.v, uv.n);
-            uidvec_free(&uv);
-        }
-        r->ro_skipped += n;
-        return true;
-    }
-    if (!dst->ops->delete_msgs(on_remote ? r->rf : r->lf, msgs, n, e)) {
-        if (e->scope != ERR_MSG)
-            return false;
-        /*
-         * Some could not be deleted.  Keep their status rows: the next run
-         * sees the same situation and tries again (deleting is idempotent).
-         */
-        msg_failed(r, e);
-        err_clear(e);
-        return true;
-    }
-    crashpoint(on_remote ? "remote-deleted" : "local-deleted");
-    for (size_t i = 0; i < n; i++)
-        if (!status_db_delete(r->db, msgs[i].uid, e))
-            return false;
-    if (on_remote)
-        r->stats->deleted_remote += n;
-    else
-        r->stats->deleted_local += n;
-    r->since_commit += n;
-    return flush_point(r, e);
-}
-
-static void emit_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
-                       bool add, char letter)
-{
-    const struct sync_folder_job *j = r->j;
-    struct store *dst = on_remote ? j->remote : j->local;
-    flagset_t bit = flag_bit(letter);
-    struct store_msg_list sel = {0};
-    for (size_t i = 0; i < n; i++)
-        if ((add ? c[i].add : c[i].del) & bit)
-            store_msg_list_push(&sel, &c[i].msg);
-    if (sel.n == 0)
-        return;
-    struct buf uids;
-    buf_init(&uids, BUF_UNBOUNDED);
-    uid_text(sel.v, sel.n, &uids);
-    char flag[2] = {letter, '\0'};
-    struct log_event ev = {
-        .type = add ? EV_ADDING_FLAGS : EV_DELETING_FLAGS,
-        .account = j->account,
-        .flags = flag,
-        .count = (int64_t)sel.n,
-        .uids = uids.data,
-        .dst_repo = dst->name,
-        .dst_type = store_type(dst),
-        .dst_folder = on_remote ? j->remote_name : j->local_name,
-    };
-    log_emit(&ev);
-    buf_release(&uids);
-    if (on_remote && r->remote_ro && !j->dry_run && !j->ignore_readonly) {
-        struct uidvec uv = UIDVEC_INIT;
-        for (size_t i = 0; i < sel.n; i++)
-            uidvec_push(&uv, sel.v[i].uid);
-        uidvec_sort_unique(&uv);
-        sync_readonly_flags(store_type(dst), j->remote_name, uv.v, uv.n);
-        uidvec_free(&uv);
-    }
-    store_msg_list_free(&sel);
-}
-
-static int cmp_flagset(const void *a, const void *b)
-{
-    flagset_t x = *(const flagset_t *)a, y = *(const flagset_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Apply a list of changes: one store call per distinct set of flags to add or remove. */
-static bool apply_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
-                        struct err *e)
-{
-    if (n == 0)
-        return true;
-    const struct sync_folder_job *j = r->j;
-    struct store *dst = on_remote ? j->remote : j->local;
-    struct store_folder *df = on_remote ? r->rf : r->lf;
-    /* UI events per flag letter, in offlineimap's style. */
-    for (char l = 'A'; l <= 'z'; l = l == 'Z' ? 'a' : (char)(l + 1)) {
-        emit_flags(r, on_remote, c, n, true, l);
-        emit_flags(r, on_remote, c, n, false, l);
-    }
-    if (j->dry_run)
-        return true;
-    if (on_remote && r->remote_ro) {
-        /* Warned per flag above; the status keeps the old flags, to be redone next time. */
-        r->ro_skipped += n;
-        return true;
-    }
-    /* Messages whose change failed keep their old status row, to be redone next time. */
-    bool *failed = xcalloc(n, sizeof(*failed));
-    bool all_ok = true;
-    for (int pass = 0; pass < 2 && all_ok; pass++) {
-        bool add = pass == 0;
-        flagset_t *sets = xcalloc(n, sizeof(*sets));
-        size_t ns = 0;
-        for (size_t i = 0; i < n; i++) {
-            flagset_t f = add ? c[i].add : c[i].del;
-            if (f)
-                sets[ns++] = f;
-        }
-        qsort(sets, ns, sizeof(*sets), cmp_flagset);
-        bool ok = true;
-        for (size_t i = 0; i < ns && ok; i++) {
-            if (i > 0 && sets[i] == sets[i - 1])
-                continue;
-            struct store_msg_list sel = {0};
-            for (size_t k = 0; k < n; k++)
-                if ((add ? c[k].add : c[k].del) == sets[i])
-                    store_msg_list_push(&sel, &c[k].msg);
-            ok = dst->ops->set_flags(df, sel.v, sel.n, sets[i], add, e);
-            store_msg_list_free(&sel);
-            if (!ok && e->scope == ERR_MSG) {
-                msg_failed(r, e);
-                err_clear(e);
-                for (size_t k = 0; k < n; k++)
-                    if ((add ? c[k].add : c[k].del) == sets[i])
-                        failed[k] = true;
-                ok = true;
-            }
-        }
-        free(sets);
-        all_ok = ok;
-    }
-    if (!all_ok || !dst->ops->flush(df, e)) {
-        free(failed);
-        return false;
-    }
-    crashpoint(on_remote ? "remote-flags-set" : "local-flags-set");
-    for (size_t i = 0; i < n; i++) {
-        if (failed[i])
-            continue;
-        if (!status_db_put(r->db, c[i].msg.uid, c[i].new_status, 0, NULL, e)) {
-            free(failed);
-            return false;
-        }
-    }
-    free(failed);
-    if (on_remote)
-        r->stats->flags_remote += n;
-    else
-        r->stats->flags_local += n;
-    r->since_commit += n;
-    return flush_point(r, e);
-}
 
 /* ---- the folder ---------------------------------------------------------------------- */
 
@@ -770,7 +146,7 @@ static void emit_pass(const struct sync_folder_job *j, bool upload)
 static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
 {
     /* Remote to local (announced before the copy_ignore lines): copy, delete, flags. */
-    if (!copy_messages(r, false, p->download.v, p->download.n, e))
+    if (!run_copy_messages(r, false, p->download.v, p->download.n, e))
         return false;
     if (!r->j->dry_run) {
         for (size_t i = 0; i < p->status_add.n; i++)
@@ -780,19 +156,19 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
             if (!status_db_delete(r->db, p->status_drop.v[i], e))
                 return false;
     }
-    if (!delete_messages(r, false, p->local_delete.v, p->local_delete.n, e))
+    if (!run_delete_messages(r, false, p->local_delete.v, p->local_delete.n, e))
         return false;
-    if (!apply_flags(r, false, p->local_flags.v, p->local_flags.n, e))
+    if (!run_apply_flags(r, false, p->local_flags.v, p->local_flags.n, e))
         return false;
     /* Local to remote: copy, delete, flags. */
     emit_pass(r->j, true);
-    if (!copy_messages(r, true, p->upload.v, p->upload.n, e))
+    if (!run_copy_messages(r, true, p->upload.v, p->upload.n, e))
         return false;
-    if (!delete_messages(r, true, p->remote_delete.v, p->remote_delete.n, e))
+    if (!run_delete_messages(r, true, p->remote_delete.v, p->remote_delete.n, e))
         return false;
-    if (!apply_flags(r, true, p->remote_flags.v, p->remote_flags.n, e))
+    if (!run_apply_flags(r, true, p->remote_flags.v, p->remote_flags.n, e))
         return false;
-    return flush_point(r, e);
+    return run_flush_point(r, e);
 }
 
 /* The local list equals the status (sorted by UID) in UIDs and flags. */
@@ -913,8 +289,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         !windowed && sel_same && rs && saved.have_remote && rs->highestmodseq != 0 &&
         rs->uidvalidity == saved.remote.uidvalidity && rs->uidnext == saved.remote.uidnext &&
         rs->messages == saved.remote.messages && rs->highestmodseq == saved.remote.highestmodseq;
-    bool local_same =
-        !windowed && sel_same && saved.local_stamp && stamp.len && !strcmp(saved.local_stamp, stamp.data);
+    bool local_same = !windowed && sel_same && saved.local_stamp && stamp.len &&
+                      !strcmp(saved.local_stamp, stamp.data);
     bool pending = false;
     if (server_same && !j->dry_run) {
         struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
@@ -1063,10 +439,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             goto out;
         }
         emit_list(j, j->remote, j->remote_name, false, 0);
-        if (!remote_absent &&
-            !sync_list_remote(j->remote, r.rf, &j->remote_list,
-                              windowed || !sel_same ? NULL : &saved,
-                              server_same, &rows, prefetch ? &pre : NULL, &rl, &how, e))
+        if (!remote_absent && !sync_list_remote(j->remote, r.rf, &j->remote_list,
+                                                windowed || !sel_same ? NULL : &saved, server_same,
+                                                &rows, prefetch ? &pre : NULL, &rl, &how, e))
             goto out;
         emit_list(j, j->remote, j->remote_name, true, rl.n);
     }
@@ -1104,10 +479,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                 continue;
             }
             struct log_event iev = {
-                .type = EV_IGNORING_MESSAGE, .account = j->account,
-                .uid = plan.download.v[i].uid, .repo = j->remote->name,
-                .repo_type = store_type(j->remote), .folder = j->remote_name,
-                .dst_repo = j->local->name, .dst_type = store_type(j->local),
+                .type = EV_IGNORING_MESSAGE,
+                .account = j->account,
+                .uid = plan.download.v[i].uid,
+                .repo = j->remote->name,
+                .repo_type = store_type(j->remote),
+                .folder = j->remote_name,
+                .dst_repo = j->local->name,
+                .dst_type = store_type(j->local),
                 .dst_folder = j->local_name,
             };
             log_emit(&iev);
@@ -1169,7 +548,7 @@ out:
          * whose actions are already durable.
          */
         struct err ce = ERR_INIT;
-        bool committed = sync_meta(&r, &ce);
+        bool committed = run_sync_meta(&r, &ce);
         if (committed)
             crashpoint("status-commit");
         committed = committed && status_db_commit(r.db, &ce);

@@ -241,7 +241,7 @@ static void settle_pending_lines(struct folder_jobs *fj, bool keep)
     for (size_t i = 0; i < fj->npend; i++) {
         struct pending_line *p = &fj->pend[i];
         bool racy = true;
-        bool watched = local->ops->finish_watch(local, p->watch, &stamp, &racy);
+        bool watched = local->ops->finish_watch(local, p->watch, keep ? &stamp : NULL, &racy);
         bool ok = watched && keep && !racy && sync_skip_entry_settle(p->en, stamp.data);
         if (keep && !ok)
             log_debug(LOGC_SYNC, "folder %s: no skip-list line (%s)", p->en->remote,

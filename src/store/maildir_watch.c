@@ -326,8 +326,9 @@ bool maildir_finish_watch(struct store *s, struct store_watch *w, struct buf *st
     *racy_r = false;
     bool ok = false;
     pthread_mutex_lock(&mw->lock);
-    drain(mw);
-    if (!w->tainted && w->n == 0) {
+    if (stamp)
+        drain(mw);
+    if (stamp && !w->tainted && w->n == 0) {
         /*
          * The stamp, then the queue once more: a change made before the stat
          * shows as an event; one made after it changes the stamp, unless it

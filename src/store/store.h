@@ -219,7 +219,7 @@ struct store_ops {
      * the watch over before the folder is closed (NULL: none, or a change not
      * ours was already seen); finish_watch, later, gives the folder's stamp
      * (as folder_stamp) if since the folder was opened it changed only
-     * through it, and frees w in every case.
+     * through it, and frees w in every case (stamp NULL: only frees it).
      */
     struct store_watch *(*take_watch)(struct store_folder *f);
     bool (*finish_watch)(struct store *s, struct store_watch *w, struct buf *stamp, bool *racy_r);

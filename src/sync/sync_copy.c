@@ -108,15 +108,21 @@ static void sink_abort(void *ctx)
     r->w = NULL;
 }
 
+/* A save that failed: the folder's first error, or one message's. */
+static void save_failed(struct run *r, const struct err *e)
+{
+    if (e->scope >= ERR_FOLDER)
+        run_note_err(r, e);
+    else
+        run_msg_failed(r, e);
+}
+
 static void saved_download(void *ctx, uint64_t token, uint32_t new_uid, const struct err *e)
 {
     struct run *r = ctx;
     struct pending_save *p = &r->pend[token];
     if (e) {
-        if (e->scope >= ERR_FOLDER)
-            run_note_err(r, e);
-        else
-            run_msg_failed(r, e);
+        save_failed(r, e);
         return;
     }
     crashpoint("download-durable");
@@ -135,10 +141,7 @@ static void saved_upload(void *ctx, uint64_t token, uint32_t new_uid, const stru
     struct run *r = ctx;
     struct pending_save *p = &r->pend[token];
     if (e) {
-        if (e->scope >= ERR_FOLDER)
-            run_note_err(r, e);
-        else
-            run_msg_failed(r, e);
+        save_failed(r, e);
         return;
     }
     crashpoint("upload-answered");

@@ -584,7 +584,7 @@ out:
     }
     if (watch) {
         bool racy;
-        j->local->ops->finish_watch(j->local, watch, &stamp, &racy);
+        j->local->ops->finish_watch(j->local, watch, NULL, &racy);
     }
     status_rows_free(&rows);
     sync_plan_free(&plan);

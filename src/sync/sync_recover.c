@@ -68,11 +68,76 @@ static bool in_status(const struct status_rows *rows, uint32_t uid)
     return status_rows_find(rows, uid) != NULL;
 }
 
+/*
+ * Local messages without a UID (lc, found at lc_at[i] in the local list) that
+ * match server messages (rc) by match() get the server UID: the messages an
+ * interrupted run had already copied.  Each message pairs at most once; for
+ * downloads the server messages are taken in turn, for uploads the local ones.
+ */
+struct adopt {
+    struct store *local;
+    struct store_folder *lf;
+    struct store *remote;
+    struct store_folder *rf;
+    struct store_msg_list *local_list;
+    const char *folder;
+    bool downloads;
+    bool (*match)(const struct store_msg_info *l, const struct store_msg_info *r);
+};
+
+static bool adopt_matches(const struct adopt *a, const struct store_msg_list *lc,
+                          const size_t *lc_at, const struct store_msg_list *rc, size_t *adopted_r,
+                          struct err *e)
+{
+    struct store_msg_info *li = xcalloc(lc->n, sizeof(*li));
+    struct store_msg_info *ri = xcalloc(rc->n, sizeof(*ri));
+    size_t n_outer = a->downloads ? rc->n : lc->n, n_inner = a->downloads ? lc->n : rc->n;
+    bool *taken = xcalloc(n_inner, sizeof(*taken));
+    bool ok = a->downloads ? a->remote->ops->msg_info(a->rf, rc->v, rc->n, ri, e) &&
+                                 a->local->ops->msg_info(a->lf, lc->v, lc->n, li, e)
+                           : a->local->ops->msg_info(a->lf, lc->v, lc->n, li, e) &&
+                                 a->remote->ops->msg_info(a->rf, rc->v, rc->n, ri, e);
+    for (size_t o = 0; ok && o < n_outer; o++) {
+        for (size_t in = 0; in < n_inner; in++) {
+            size_t i = a->downloads ? in : o, k = a->downloads ? o : in;
+            if (taken[in] || !a->match(&li[i], &ri[k]))
+                continue;
+            struct err ue = ERR_INIT;
+            if (!a->local->ops->set_uid(a->lf, &lc->v[i], rc->v[k].uid, &ue)) {
+                log_warn("folder %s: could not adopt an earlier %s: %s", a->folder,
+                         a->downloads ? "download" : "upload", ue.msg);
+                err_clear(&ue);
+                break;
+            }
+            taken[in] = true;
+            a->local_list->v[lc_at[i]].uid = rc->v[k].uid;
+            (*adopted_r)++;
+            if (a->downloads)
+                log_info("folder %s: server message UID %u (%s) was already copied by an "
+                         "interrupted run; not copying it again",
+                         a->folder, rc->v[k].uid,
+                         ri[k].message_id ? ri[k].message_id : "no Message-ID");
+            else
+                log_info("folder %s: local message %s was already uploaded by an interrupted "
+                         "run (server UID %u); not uploading it again",
+                         a->folder, li[i].message_id ? li[i].message_id : "(no Message-ID)",
+                         rc->v[k].uid);
+            break;
+        }
+    }
+    store_msg_info_release(li, lc->n);
+    store_msg_info_release(ri, rc->n);
+    free(li);
+    free(ri);
+    free(taken);
+    return ok;
+}
+
 bool sync_recover_uploads(struct status_db *db, struct store *local, struct store_folder *lf,
                           struct store *remote, struct store_folder *rf,
-                          const struct store_msg_list *remote_list, struct store_msg_list *local_list,
-                          const struct status_rows *rows, const char *folder, size_t *adopted_r,
-                          struct err *e)
+                          const struct store_msg_list *remote_list,
+                          struct store_msg_list *local_list, const struct status_rows *rows,
+                          const char *folder, size_t *adopted_r, struct err *e)
 {
     *adopted_r = 0;
     struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
@@ -118,36 +183,8 @@ bool sync_recover_uploads(struct status_db *db, struct store *local, struct stor
     }
     size_t adopted = 0;
     if (lc.n && rc.n) {
-        struct store_msg_info *li = xcalloc(lc.n, sizeof(*li));
-        struct store_msg_info *ri = xcalloc(rc.n, sizeof(*ri));
-        bool *taken = xcalloc(rc.n, sizeof(*taken));
-        ok = local->ops->msg_info(lf, lc.v, lc.n, li, e) &&
-             remote->ops->msg_info(rf, rc.v, rc.n, ri, e);
-        for (size_t i = 0; ok && i < lc.n; i++) {
-            for (size_t k = 0; k < rc.n; k++) {
-                if (taken[k] || !same_message(&li[i], &ri[k]))
-                    continue;
-                struct err ue = ERR_INIT;
-                if (!local->ops->set_uid(lf, &lc.v[i], rc.v[k].uid, &ue)) {
-                    log_warn("folder %s: could not adopt an earlier upload: %s", folder, ue.msg);
-                    err_clear(&ue);
-                    break;
-                }
-                taken[k] = true;
-                local_list->v[lc_key[i]].uid = rc.v[k].uid;
-                adopted++;
-                log_info("folder %s: local message %s was already uploaded by an interrupted "
-                         "run (server UID %u); not uploading it again",
-                         folder, li[i].message_id ? li[i].message_id : "(no Message-ID)",
-                         rc.v[k].uid);
-                break;
-            }
-        }
-        store_msg_info_release(li, lc.n);
-        store_msg_info_release(ri, rc.n);
-        free(li);
-        free(ri);
-        free(taken);
+        struct adopt a = {local, lf, remote, rf, local_list, folder, false, same_message};
+        ok = adopt_matches(&a, &lc, lc_key, &rc, &adopted, e);
     }
     /*
      * Every intent is settled now: adopted, or to be uploaded afresh (and
@@ -243,35 +280,8 @@ bool sync_recover_downloads(struct status_db *db, struct store *local, struct st
     bool ok = true;
     size_t adopted = 0;
     if (lc.n && rc.n) {
-        struct store_msg_info *li = xcalloc(lc.n, sizeof(*li));
-        struct store_msg_info *ri = xcalloc(rc.n, sizeof(*ri));
-        bool *taken = xcalloc(lc.n, sizeof(*taken));
-        ok = remote->ops->msg_info(rf, rc.v, rc.n, ri, e) &&
-             local->ops->msg_info(lf, lc.v, lc.n, li, e);
-        for (size_t k = 0; ok && k < rc.n; k++) {
-            for (size_t i = 0; i < lc.n; i++) {
-                if (taken[i] || !same_download(&li[i], &ri[k]))
-                    continue;
-                struct err ue = ERR_INIT;
-                if (!local->ops->set_uid(lf, &lc.v[i], rc.v[k].uid, &ue)) {
-                    log_warn("folder %s: could not adopt an earlier download: %s", folder, ue.msg);
-                    err_clear(&ue);
-                    break;
-                }
-                taken[i] = true;
-                local_list->v[lc_at[i]].uid = rc.v[k].uid;
-                adopted++;
-                log_info("folder %s: server message UID %u (%s) was already copied by an "
-                         "interrupted run; not copying it again",
-                         folder, rc.v[k].uid, ri[k].message_id ? ri[k].message_id : "no Message-ID");
-                break;
-            }
-        }
-        store_msg_info_release(li, lc.n);
-        store_msg_info_release(ri, rc.n);
-        free(li);
-        free(ri);
-        free(taken);
+        struct adopt a = {local, lf, remote, rf, local_list, folder, true, same_download};
+        ok = adopt_matches(&a, &lc, lc_at, &rc, &adopted, e);
     }
     if (ok && adopted && local->ops->sync_meta)
         ok = local->ops->sync_meta(lf, e);

@@ -324,6 +324,13 @@ static bool remote_fs(const char *path)
 #endif
 }
 
+int64_t fs_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 int64_t fs_time_window_min_ns(void)
 {
     return STAMP_WINDOW_FINE_NS;

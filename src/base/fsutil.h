@@ -46,6 +46,8 @@ bool fs_write_all(int fd, const void *data, size_t len);
  * local times 50 ms, whole seconds 2.1 s, a network file system 5 s.
  */
 int64_t fs_time_window_ns(const char *path, const struct timespec *mtime);
+/* The wall-clock time in nanoseconds, as file times count it. */
+int64_t fs_now_ns(void);
 /* The shortest such window (a local file system with fine times). */
 int64_t fs_time_window_min_ns(void);
 

@@ -58,13 +58,6 @@ struct pending_line {
     int64_t done_ns; /* when the folder's sync ended: its last change is older */
 };
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static char *translate_sep(const char *name, char from, char to)
 {
     char *s = xstrdup(name);
@@ -205,7 +198,7 @@ static void keep_pending_line(struct folder_jobs *fj, struct sync_folder_stats *
         fj->pend_cap = fj->pend_cap ? fj->pend_cap * 2 : 16;
         fj->pend = xreallocarray(fj->pend, fj->pend_cap, sizeof(*fj->pend));
     }
-    fj->pend[fj->npend++] = (struct pending_line){stats->skip_pending, stats->watch, now_ns()};
+    fj->pend[fj->npend++] = (struct pending_line){stats->skip_pending, stats->watch, fs_now_ns()};
     pthread_mutex_unlock(&fj->lock);
     stats->skip_pending = NULL;
     stats->watch = NULL;
@@ -228,7 +221,7 @@ static void settle_pending_lines(struct folder_jobs *fj, bool keep)
         for (size_t i = 0; i < fj->npend; i++)
             if (fj->pend[i].done_ns > latest)
                 latest = fj->pend[i].done_ns;
-        int64_t now = now_ns();
+        int64_t now = fs_now_ns();
         int64_t wait = latest + fs_time_window_min_ns() + 1000000 - now;
         if (wait > 0 && wait <= (now - fj->started_ns) / 10) {
             struct timespec ts = {(time_t)(wait / 1000000000), (long)(wait % 1000000000)};
@@ -815,7 +808,7 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
     /* offlineimap runs no hook once asked to stop. */
     if (!stopping(a))
         hook_run(a->presynchook, a->sync_mode, a->dry_run);
-    struct folder_jobs fj = {.a = a, .started_ns = now_ns()};
+    struct folder_jobs fj = {.a = a, .started_ns = fs_now_ns()};
     pthread_mutex_init(&fj.lock, NULL);
     bool ok = a->remote->ops->connect(a->remote, e) && a->local->ops->connect(a->local, e) &&
               plan_folders(a, &fj, e);

@@ -121,9 +121,7 @@ bool maildir_folder_stamp(struct store *s, const char *name, struct buf *out, bo
     if (!maildir_check_folder_name(st, name, &canon, e))
         return false;
     char *path = *canon ? fs_join(st->root, canon) : xstrdup(st->root);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    int64_t now_ns = fs_now_ns();
     buf_reset(out);
     *racy_r = false;
     bool ok = true;

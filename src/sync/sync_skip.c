@@ -386,10 +386,7 @@ bool sync_skip_entry_settle(struct skip_entry *en, const char *local_stamp)
     struct stat sb;
     if (!local_stamp || !*local_stamp || !status_identity(en->status_path, &sb))
         return false;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-    if (now_ns - mtime_ns(&sb) < fs_time_window_ns(en->status_path, &sb.st_mtim))
+    if (fs_now_ns() - mtime_ns(&sb) < fs_time_window_ns(en->status_path, &sb.st_mtim))
         return false;
     en->dev = (uint64_t)sb.st_dev;
     en->ino = (uint64_t)sb.st_ino;

@@ -262,6 +262,13 @@ struct store_ops {
     bool (*delete_msgs)(struct store_folder *f, const struct store_msg *msgs, size_t n,
                         struct err *e);
     /*
+     * Optional: delete_msgs queued like set_flags (IMAP pipelines the STORE
+     * and the expunge behind the folder's other commands): done, or its error
+     * reported, by flush() at the latest.
+     */
+    bool (*delete_msgs_queued)(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                               struct err *e);
+    /*
      * A name for the message that stays the same across runs while the
      * message is not changed by the sync (Maildir: the unique part of the file
      * name, kept by renames; IMAP: the UID).  Replaces out's contents.

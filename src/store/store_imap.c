@@ -477,6 +477,7 @@ static const struct store_ops imap_ops = {
     .flush = store_imap_flush,
     .set_flags = store_imap_set_flags,
     .delete_msgs = store_imap_delete_msgs,
+    .delete_msgs_queued = store_imap_delete_msgs_queued,
     .set_uid = store_imap_set_uid,
     .msg_ident = store_imap_msg_ident,
     .msg_info = store_imap_msg_info,

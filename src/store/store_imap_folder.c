@@ -450,6 +450,7 @@ void store_imap_close_folder(struct store_folder **fp)
     err_clear(&f->body_err);
     err_clear(&f->save_err);
     err_clear(&f->flags_err);
+    err_clear(&f->delete_err);
     free(f->searches);
     free(f->name);
     free(f);
@@ -668,7 +669,59 @@ bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, 
     return ok;
 }
 
-/* \Deleted and the expunge in one round trip: UID EXPUNGE only removes what is \Deleted. */
+/*
+ * Sends \Deleted and the expunge (UID EXPUNGE only removes what is \Deleted);
+ * refusals go to refused, which must outlive the answers.
+ */
+static bool send_delete(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                        struct err *refused, struct err *e)
+{
+    struct imap_session *s = f->slot->session;
+    if (!s) {
+        err_set(e, ERR_FOLDER, ERRK_NETWORK, "folder %s: the connection was dropped", f->name);
+        return false;
+    }
+    bool ok = send_flags(f, msgs, n, "(\\Deleted)", true, refused, e);
+    crashpoint("imap-deleted-flagged");
+    if (!ok || !f->st->o.expunge)
+        return ok;
+    if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
+        /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
+         * as offlineimap does. */
+        ok = imap_send(s, 0, store_done, refused, e, "EXPUNGE");
+    } else {
+        struct uidvec uids = UIDVEC_INIT;
+        for (size_t i = 0; i < n; i++)
+            uidvec_push(&uids, msgs[i].uid);
+        uidvec_sort_unique(&uids);
+        struct buf set;
+        buf_init(&set, IMAP_SET_MAX + 64);
+        for (size_t i = 0; i < uids.n && ok;) {
+            buf_reset(&set);
+            i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
+            ok = imap_send(s, 0, store_done, refused, e, "UID EXPUNGE %s", set.data);
+        }
+        buf_release(&set);
+        uidvec_free(&uids);
+    }
+    if (!ok)
+        err_prefix(e, "folder %s: ", f->name);
+    return ok;
+}
+
+/*
+ * Pipelined behind the folder's other commands (APPENDs, flag changes):
+ * store_imap_flush() waits for the answers and reports a refusal.
+ */
+bool store_imap_delete_msgs_queued(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                                   struct err *e)
+{
+    if (n == 0)
+        return true;
+    return send_delete(f, msgs, n, &f->delete_err, e);
+}
+
+/* \Deleted and the expunge in one round trip, waited for here. */
 bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
                             struct err *e)
 {
@@ -676,31 +729,7 @@ bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs
         return true;
     struct imap_session *s = f->slot->session;
     struct err refused = ERR_INIT;
-    bool ok = send_flags(f, msgs, n, "(\\Deleted)", true, &refused, e);
-    crashpoint("imap-deleted-flagged");
-    if (ok && f->st->o.expunge) {
-        if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
-            /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
-             * as offlineimap does. */
-            ok = imap_send(s, 0, store_done, &refused, e, "EXPUNGE");
-        } else {
-            struct uidvec uids = UIDVEC_INIT;
-            for (size_t i = 0; i < n; i++)
-                uidvec_push(&uids, msgs[i].uid);
-            uidvec_sort_unique(&uids);
-            struct buf set;
-            buf_init(&set, IMAP_SET_MAX + 64);
-            for (size_t i = 0; i < uids.n && ok;) {
-                buf_reset(&set);
-                i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-                ok = imap_send(s, 0, store_done, &refused, e, "UID EXPUNGE %s", set.data);
-            }
-            buf_release(&set);
-            uidvec_free(&uids);
-        }
-        if (!ok)
-            err_prefix(e, "folder %s: ", f->name);
-    }
+    bool ok = send_delete(f, msgs, n, &refused, e);
     /* Every command sent must be answered before refused goes out of scope. */
     struct err we = ERR_INIT;
     bool waited = s && imap_wait_all(s, &we);

@@ -77,6 +77,8 @@ struct store_folder {
     struct err save_err;
     /* Flag changes sent and not yet answered: the first refusal (flush reports it). */
     struct err flags_err;
+    /* Deletions sent and not yet answered (delete_msgs_queued): the first refusal. */
+    struct err delete_err;
     /* Without UIDPLUS: stored appends whose UID is still to be searched for. */
     struct append **searches;
     size_t n_searches, cap_searches;
@@ -137,6 +139,8 @@ bool store_imap_fetch(struct store_folder *f, const struct store_msg *msgs, size
                       const struct store_sink *sink, struct err *e);
 bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
                           flagset_t flags, bool add, struct err *e);
+bool store_imap_delete_msgs_queued(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                                   struct err *e);
 bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
                             struct err *e);
 bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,

@@ -321,6 +321,13 @@ bool store_imap_flush(struct store_folder *f, struct err *e)
         err_clear(&f->save_err);
         return false;
     }
+    if (err_isset(&f->delete_err)) {
+        err_set(e, f->delete_err.scope, f->delete_err.kind, "folder %s: %s", f->name,
+                f->delete_err.msg);
+        err_clear(&f->delete_err);
+        err_clear(&f->flags_err);
+        return false;
+    }
     if (err_isset(&f->flags_err)) {
         err_set(e, f->flags_err.scope, f->flags_err.kind, "folder %s: %s", f->name,
                 f->flags_err.msg);

@@ -56,6 +56,14 @@ bool run_delete_messages(struct run *r, bool on_remote, const struct store_msg *
         r->ro_skipped += n;
         return true;
     }
+    if (on_remote && r->defer_remote && dst->ops->delete_msgs_queued) {
+        /* Sent now; recorded by run_record_deferred once the pass is answered. */
+        if (!dst->ops->delete_msgs_queued(r->rf, msgs, n, e))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            store_msg_list_push(&r->deferred_del, &msgs[i]);
+        return true;
+    }
     if (!dst->ops->delete_msgs(on_remote ? r->rf : r->lf, msgs, n, e)) {
         if (e->scope != ERR_MSG)
             return false;
@@ -77,6 +85,23 @@ bool run_delete_messages(struct run *r, bool on_remote, const struct store_msg *
         r->stats->deleted_local += n;
     r->since_commit += n;
     return run_flush_point(r, e);
+}
+
+bool run_record_deferred(struct run *r, bool flush, struct err *e)
+{
+    size_t n = r->deferred_del.n;
+    if (n == 0)
+        return true;
+    if (flush && !r->j->remote->ops->flush(r->rf, e))
+        return false;
+    crashpoint("remote-deleted");
+    for (size_t i = 0; i < n; i++)
+        if (!status_db_delete(r->db, r->deferred_del.v[i].uid, e))
+            return false;
+    store_msg_list_free(&r->deferred_del);
+    r->stats->deleted_remote += n;
+    r->since_commit += n;
+    return true;
 }
 
 static void emit_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
@@ -180,7 +205,7 @@ bool run_apply_flags(struct run *r, bool on_remote, const struct sync_flag_chang
         free(sets);
         all_ok = ok;
     }
-    if (!all_ok || !dst->ops->flush(df, e)) {
+    if (!all_ok || !dst->ops->flush(df, e) || (on_remote && !run_record_deferred(r, false, e))) {
         free(failed);
         return false;
     }

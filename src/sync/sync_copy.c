@@ -262,7 +262,8 @@ bool run_copy_messages(struct run *r, bool upload, const struct store_msg *msgs,
     }
     struct store_sink sink = {sink_begin, sink_write, sink_end, sink_abort, sink_msg_error, r};
     bool ok = src->ops->fetch(sf, msgs, n, &sink, e);
-    if (ok)
+    /* Uploads pipelined with the pass's deletions and flags: answered at its flush. */
+    if (ok && !(upload && r->defer_remote))
         ok = run_flush_point(r, e);
     if (ok && err_isset(&r->err)) {
         err_move(e, &r->err);

@@ -160,15 +160,19 @@ static bool run_passes(struct run *r, struct sync_plan *p, struct err *e)
         return false;
     if (!run_apply_flags(r, false, p->local_flags.v, p->local_flags.n, e))
         return false;
-    /* Local to remote: copy, delete, flags. */
+    /*
+     * Local to remote: copy, delete, flags, sent one after the other and
+     * answered together (one round trip for the pass when the store queues
+     * its deletions; each is recorded only once its answer came).
+     */
     emit_pass(r->j, true);
-    if (!run_copy_messages(r, true, p->upload.v, p->upload.n, e))
-        return false;
-    if (!run_delete_messages(r, true, p->remote_delete.v, p->remote_delete.n, e))
-        return false;
-    if (!run_apply_flags(r, true, p->remote_flags.v, p->remote_flags.n, e))
-        return false;
-    return run_flush_point(r, e);
+    r->defer_remote = r->rf && r->j->remote->ops->delete_msgs_queued;
+    bool ok = run_copy_messages(r, true, p->upload.v, p->upload.n, e) &&
+              run_delete_messages(r, true, p->remote_delete.v, p->remote_delete.n, e) &&
+              run_apply_flags(r, true, p->remote_flags.v, p->remote_flags.n, e) &&
+              run_record_deferred(r, true, e);
+    r->defer_remote = false;
+    return ok && run_flush_point(r, e);
 }
 
 /* The local list equals the status (sorted by UID) in UIDs and flags. */
@@ -590,6 +594,7 @@ out:
     sync_plan_free(&plan);
     free(st);
     free(r.pend);
+    store_msg_list_free(&r.deferred_del);
     buf_release(&r.held);
     store_msg_list_free(&rl);
     store_msg_list_free(&ll);

@@ -57,6 +57,13 @@ struct run {
     /* The local messages without a UID, by key (the tail of the sorted local list). */
     const struct store_msg *nouid;
     size_t n_nouid;
+    /*
+     * The local-to-remote pass sends its uploads, deletions and flag changes
+     * together and waits once (store_ops.delete_msgs_queued): the deletions
+     * sent, whose status rows are dropped once the remote store is flushed.
+     */
+    bool defer_remote;
+    struct store_msg_list deferred_del;
     /* The server opened the remote folder read-only: local changes are not sent. */
     bool remote_ro;
     uint64_t ro_skipped; /* changes so left pending */
@@ -87,5 +94,7 @@ bool run_delete_messages(struct run *r, bool on_remote, const struct store_msg *
                          struct err *e);
 bool run_apply_flags(struct run *r, bool on_remote, const struct sync_flag_change *c, size_t n,
                      struct err *e);
+/* After the remote store is flushed (flush: here): the deferred deletions recorded. */
+bool run_record_deferred(struct run *r, bool flush, struct err *e);
 
 #endif

@@ -164,6 +164,39 @@ def test_a_local_change_needs_no_server_listing(dovecot, oimap, mailgen):
     assert dovecot.flags('INBOX')[1] >= {'\\Flagged'}
 
 
+def test_the_local_pass_goes_out_in_one_round_trip(dovecot, oimap, mailgen):
+    """A new local message, a deletion and a flag change in one folder: the APPEND,
+    the \\Deleted STORE with its UID EXPUNGE and the flag STORE are all sent before
+    the server's answer to the expunge is read, and each is recorded once answered."""
+    seed(dovecot, mailgen)
+    settle(oimap)
+    msgs = sorted(oimap.local()['Archive'], key=lambda m: m.uid)
+    md.add_flags(msgs[0].path, 'F')
+    md.delete(msgs[1].path)
+    md.add_message(oimap.local_folder('Archive'), mailgen.plain())
+    r, cmds = run_debug(oimap)
+    out = r.stdout + r.stderr
+    app = re.search(r'> A\d+ APPEND Archive', out)
+    dele = re.search(r'> A\d+ UID STORE %d \+FLAGS\.SILENT \(\\Deleted\)' % msgs[1].uid, out)
+    exp = re.search(r'> (A\d+) UID EXPUNGE %d' % msgs[1].uid, out)
+    flag = re.search(r'> A\d+ UID STORE %d \+FLAGS\.SILENT \(\\Flagged\)' % msgs[0].uid, out)
+    assert app and dele and exp and flag, out
+    exp_ok = re.search(r'< %s OK' % exp.group(1), out)
+    assert exp_ok, out
+    assert app.start() < dele.start() < exp.start() < flag.start() < exp_ok.start(), out
+    snap = oimap.assert_in_sync()
+    assert len(snap.local['Archive']) == 8
+    srv = dovecot.flags('Archive')
+    assert msgs[1].uid not in srv and '\\Flagged' in srv[msgs[0].uid]
+    con = sqlite3.connect(status_db_path(oimap.metadata, 'Test', 'Archive'))
+    rows = dict(con.execute('SELECT id, flags FROM status').fetchall())
+    con.close()
+    assert msgs[1].uid not in rows and 'F' in rows[msgs[0].uid] and len(rows) == 8, rows
+    # Nothing left over: the next run has nothing to do in Archive.
+    r, cmds = run_debug(oimap)
+    assert not any(c.startswith(('APPEND', 'UID STORE', 'UID EXPUNGE')) for c in cmds), cmds
+
+
 @pytest.mark.dovecot(capabilities_remove=['QRESYNC'])
 def test_condstore_without_qresync(dovecot, oimap, mailgen):
     seed(dovecot, mailgen)

@@ -34,7 +34,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO / 'tests'))
 
-from harness.dovecot import Dovecot, make_basedir  # noqa: E402
+from harness.dovecot import Dovecot, _children, make_basedir  # noqa: E402
 
 import changes  # noqa: E402
 import report  # noqa: E402
@@ -252,9 +252,13 @@ class Bench:
                  user: str, cache: dict | None):
         """One measured run, then the check. Fills rec; returns (server, local) scans."""
         self.settle()
+        srv0 = self.server_cpu()
         res = measure(argv, env, workdir / f'run-{rec.scenario}', self.a.timeout)
         self.last_mod = time.time()
         rec.wall, rec.user, rec.sys, rec.rss_kb = res.wall, res.user, res.sys, res.maxrss_kb
+        srv1 = self.server_cpu(wait=True)
+        if srv0 is not None and srv1 is not None:
+            rec.server_cpu = srv1 - srv0
         notes = stderr_notes(res.stderr) + stderr_notes(res.stdout)
         if res.timed_out:
             rec.status = 'timeout'
@@ -274,6 +278,26 @@ class Bench:
         rec.status = 'ok'
         rec.detail = notes[-10:]
         return server, local
+
+    def server_cpu(self, wait: bool = False) -> float | None:
+        """CPU seconds of the Dovecot processes the master has reaped: the imap
+        processes of finished sessions (a tool's connections). wait: first let the
+        run's imap processes exit (a client may leave before the LOGOUT answer).
+        The long-lived login and auth processes are not in it (TLS handshakes are)."""
+        master = self.dc.master_pid() if self.dc else None
+        if not master:
+            return None
+        if wait:
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and any(
+                    comm == 'imap' for _pid, _st, comm in _children(master)):
+                time.sleep(0.02)
+        try:
+            f = Path(f'/proc/{master}/stat').read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            return None
+        # cutime and cstime: fields 16 and 17 of stat, 14 and 15 after the comm
+        return (int(f[13]) + int(f[14])) / os.sysconf('SC_CLK_TCK')
 
     def chain(self, tool, transport: str, rep: int) -> None:
         """first sync, no change, 1% server changes, 1% local changes, on a fresh copy of

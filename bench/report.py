@@ -32,6 +32,7 @@ class Record:
     user: float = 0.0
     sys: float = 0.0
     rss_kb: int = 0
+    server_cpu: float | None = None  # Dovecot's imap processes of the run, seconds
     detail: list[str] = field(default_factory=list)
 
     @property
@@ -187,6 +188,9 @@ def summarize(records: list[Record], transport: str, scenario: str, tool: str) -
         d.update(wall=median([r.wall for r in ok]), cpu=median([r.cpu for r in ok]),
                  rss=median([r.rss_kb for r in ok]) / 1024.0,
                  wmin=min(r.wall for r in ok), wmax=max(r.wall for r in ok))
+        srv = [r.server_cpu for r in ok if r.server_cpu is not None]
+        if srv:
+            d['srv'] = median(srv)
     return d
 
 
@@ -217,9 +221,9 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
 def scenario_table(records: list[Record], transport: str, scenario: str,
                    tools: list[str]) -> list[str]:
     ours = summarize(records, transport, scenario, 'ours') if 'ours' in tools else {'n': 0}
-    lines = ['| Tool | Wall s | CPU s | Peak RSS MiB | ours/tool wall | ours/tool CPU | '
-             'ours/tool RSS | Status |',
-             '|---|---:|---:|---:|---:|---:|---:|---|']
+    lines = ['| Tool | Wall s | CPU s | Server CPU s | Peak RSS MiB | ours/tool wall | '
+             'ours/tool CPU | ours/tool RSS | Status |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---|']
     for t in tools:
         s = summarize(records, transport, scenario, t)
         if s['n'] == 0:
@@ -231,7 +235,7 @@ def scenario_table(records: list[Record], transport: str, scenario: str,
             rw = fmt_ratio(ours.get('wall'), w)
             rc = fmt_ratio(ours.get('cpu'), c)
             rm = fmt_ratio(ours.get('rss'), m)
-        lines.append(f'| {t} | {fmt_s(w)} | {fmt_s(c)} | '
+        lines.append(f'| {t} | {fmt_s(w)} | {fmt_s(c)} | {fmt_s(s.get("srv"))} | '
                      f'{"—" if m is None else f"{m:.1f}"} | {rw} | {rc} | {rm} | '
                      f'{status_text(s)} |')
     return lines

@@ -84,6 +84,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument('--compress', action='store_true',
                     help='Dovecot offers COMPRESS=DEFLATE and the offlineimaprcs set '
                          'usecompression (mbsync uses it whenever offered); default off')
+    ap.add_argument('--login-processes', type=int, default=os.cpu_count() or 1,
+                    help="Dovecot's imap-login processes started ahead (process_min_avail, "
+                         "with service_count = 0: Dovecot's high-performance mode, one per "
+                         "core); they hold the TLS sessions, so one process would handle "
+                         "every TLS connection in turn (default: the number of cores)")
     ap.add_argument('--share', type=float, default=0.01, help='share of messages changed')
     ap.add_argument('--timeout', type=float, default=None,
                     help='per run, seconds; a run that takes longer is killed and '
@@ -157,7 +162,10 @@ class Bench:
         # Dovecot's default 256 MB per process is too little for a folder of a million
         # messages (the imap process dies in the middle of a FETCH).
         self.dc = Dovecot(self.work / 'dovecot', users=users, ssl=True, compress=a.compress,
-                          extra_conf='default_vsz_limit = 4G\n')
+                          extra_conf='default_vsz_limit = 4G\n'
+                                     'service imap-login {\n'
+                                     f'  process_min_avail = {max(1, a.login_processes)}\n'
+                                     '}\n')
         self.dc.start()
         self.uid = pwd.getpwnam(self.dc.mail_user).pw_uid
         self.gid = grp.getgrnam(self.dc.mail_group).gr_gid
@@ -477,7 +485,8 @@ class Bench:
                  f'machine add noise; the range of wall times is in each Status cell.\n')
         L.append(f'Settings: ours maxconnections={a.maxconnections}; offlineimap3 '
                  f'maxconnections={a.oimap3_maxconnections or "default (1)"}; mbsync '
-                 f'defaults (pipelining unlimited); COMPRESS '
+                 f'defaults (pipelining unlimited); Dovecot: {max(1, a.login_processes)} '
+                 f'imap-login process(es) (process_min_avail, service_count = 0); COMPRESS '
                  f'{"offered and used" if a.compress else "not offered"}. Each tool syncs '
                  f'its own copy of the server mailbox into its own empty Maildir; '
                  f'ratios are ours/tool (below 1: ours is faster or smaller).\n')

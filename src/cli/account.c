@@ -789,6 +789,22 @@ out:
     return ok;
 }
 
+/*
+ * The server's counters for every folder come with the folder list; those of
+ * the folders in the skip list (the last run's) are asked in the same round
+ * trip.
+ */
+static void want_counters(const struct account_cfg *a, const struct skip_list *l)
+{
+    if (!a->remote->ops->want_counters)
+        return;
+    const char **names = xcalloc(l->n ? l->n : 1, sizeof(*names));
+    for (size_t i = 0; i < l->n; i++)
+        names[i] = l->v[i].remote;
+    a->remote->ops->want_counters(a->remote, names, l->n);
+    free(names);
+}
+
 bool account_sync(const struct account_cfg *a, struct account_result *res, struct err *e)
 {
     struct account_result dummy;
@@ -810,11 +826,12 @@ bool account_sync(const struct account_cfg *a, struct account_result *res, struc
         hook_run(a->presynchook, a->sync_mode, a->dry_run);
     struct folder_jobs fj = {.a = a, .started_ns = fs_now_ns()};
     pthread_mutex_init(&fj.lock, NULL);
+    char *skip_path = sync_skip_path(a->metadata, a->name);
+    sync_skip_load(&fj.skip_old, skip_path);
+    want_counters(a, &fj.skip_old);
     bool ok = a->remote->ops->connect(a->remote, e) && a->local->ops->connect(a->local, e) &&
               plan_folders(a, &fj, e);
-    char *skip_path = sync_skip_path(a->metadata, a->name);
     if (ok) {
-        sync_skip_load(&fj.skip_old, skip_path);
         run_jobs(&fj, a->max_connections);
         settle_pending_lines(&fj, true);
         carry_skip_lines(&fj);

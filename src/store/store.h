@@ -47,7 +47,7 @@ struct store_folder_status {
 struct store_folder_entry {
     char *name;     /* native name, with the store's own separator */
     bool noselect;  /* exists only as a parent */
-    bool has_status; /* status below came with the listing (LIST-STATUS or STATUS) */
+    bool has_status; /* status below came with the listing (want_counters) */
     struct store_folder_status status;
 };
 
@@ -177,6 +177,14 @@ struct store_ops {
     /* Connect and log in (IMAP); check the root exists (Maildir). */
     bool (*connect)(struct store *s, struct err *e);
     bool (*list_folders)(struct store *s, struct store_folder_list *out, struct err *e);
+    /*
+     * Optional: the next list_folders also gives the folders' counters
+     * (has_status) where the store can tell them.  names are the folders the
+     * caller expects to be listed (those of its last run): a store that asks
+     * for counters folder by folder (IMAP: STATUS) asks for these with the
+     * list, in the same round trip, and for other listed folders after it.
+     */
+    void (*want_counters)(struct store *s, const char *const *names, size_t n);
     bool (*create_folder)(struct store *s, const char *name, struct err *e);
     bool (*delete_folder)(struct store *s, const char *name, struct err *e);
 

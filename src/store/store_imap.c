@@ -246,16 +246,23 @@ static bool imap_connect_store(struct store *s, struct err *e)
     return true;
 }
 
+/* A folder's counters from a STATUS answer, kept until the list is complete. */
+struct status_answer {
+    char *name; /* as shown */
+    struct store_folder_status st;
+};
+
 struct list_ctx {
     struct store_imap *st;
     struct store_folder_list *out;
     bool delim_query;
     char delim;
     bool delim_seen;
-    struct err err;
+    struct status_answer *sv;
+    size_t sn, scap;
 };
 
-/* A STATUS answer (from LIST-STATUS or a STATUS command): attach it to its folder. */
+/* A STATUS answer: kept, as it may come before the folder's LIST line. */
 static void list_status(struct list_ctx *lc, const struct imap_resp *r)
 {
     struct imap_status_resp sr;
@@ -269,20 +276,83 @@ static void list_status(struct list_ctx *lc, const struct imap_resp *r)
         IMAP_STATUS_HAS_MESSAGES | IMAP_STATUS_HAS_UIDNEXT | IMAP_STATUS_HAS_UIDVALIDITY;
     if ((sr.present & need) != need)
         return;
-    struct store_folder_list *l = lc->out;
-    char *name = shown_name(lc->st, sr.name);
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i].name, name) != 0)
-            continue;
-        l->v[i].has_status = true;
-        l->v[i].status.uidvalidity = sr.uidvalidity;
-        l->v[i].status.uidnext = sr.uidnext;
-        l->v[i].status.messages = sr.messages;
-        l->v[i].status.highestmodseq =
-            sr.present & IMAP_STATUS_HAS_HIGHESTMODSEQ ? sr.highestmodseq : 0;
-        break;
+    if (lc->sn == lc->scap) {
+        lc->scap = lc->scap ? lc->scap * 2 : 16;
+        lc->sv = xreallocarray(lc->sv, lc->scap, sizeof(*lc->sv));
     }
-    free(name);
+    lc->sv[lc->sn++] = (struct status_answer){
+        shown_name(lc->st, sr.name),
+        {sr.uidvalidity, sr.uidnext, sr.messages,
+         sr.present & IMAP_STATUS_HAS_HIGHESTMODSEQ ? sr.highestmodseq : 0}};
+}
+
+static int cmp_answer(const void *a, const void *b)
+{
+    return strcmp(((const struct status_answer *)a)->name,
+                  ((const struct status_answer *)b)->name);
+}
+
+/* Every listed folder gets the counters answered for its name (the last answer counts). */
+static void attach_statuses(struct list_ctx *lc)
+{
+    if (lc->sn > 1)
+        qsort(lc->sv, lc->sn, sizeof(*lc->sv), cmp_answer);
+    struct store_folder_list *l = lc->out;
+    for (size_t i = 0; i < l->n && lc->sn; i++) {
+        size_t lo = 0, hi = lc->sn;
+        while (lo < hi) { /* the first answer not before the name */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(lc->sv[mid].name, l->v[i].name) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        bool found = false;
+        for (; lo < lc->sn && !strcmp(lc->sv[lo].name, l->v[i].name); lo++) {
+            l->v[i].status = lc->sv[lo].st;
+            found = true;
+        }
+        l->v[i].has_status = found;
+    }
+}
+
+static void free_statuses(struct list_ctx *lc)
+{
+    for (size_t i = 0; i < lc->sn; i++)
+        free(lc->sv[i].name);
+    free(lc->sv);
+    lc->sv = NULL;
+    lc->sn = lc->scap = 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is name among the expected folders (sorted)? */
+static bool expected(const struct strvec *expect, const char *name)
+{
+    return expect->n && bsearch(&name, expect->v, expect->n, sizeof(*expect->v), cmp_str);
+}
+
+/* Queue a STATUS for a folder's counters; its answer is read with the rest. */
+static bool send_status(struct store_imap *st, struct imap_session *ss, const char *name,
+                        struct err *e)
+{
+    struct imap_cmd c;
+    imap_session_cmd_init(ss, &c);
+    imap_cmd_add_raw(&c, "STATUS ");
+    struct buf wire;
+    buf_init(&wire, 64 * 1024);
+    const char *wn = store_imap_wire_name(st, name, &wire);
+    imap_cmd_add_astring(&c, wn, strlen(wn));
+    buf_release(&wire);
+    imap_cmd_add_raw(&c, " (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)");
+    /* No callback: a NO (a folder expected but gone, or not selectable) only means no counters. */
+    bool ok = imap_cmd_finish(&c, e) && imap_send_cmd(ss, 0, NULL, NULL, &c, e);
+    imap_cmd_release(&c);
+    return ok;
 }
 
 static void list_untagged(void *ctx, const struct imap_resp *r)
@@ -343,65 +413,87 @@ static bool learn_delim(struct store_imap *st, struct imap_slot *slot, struct er
     return true;
 }
 
+/*
+ * The folder list, and when asked (imap_want_counters) every folder's
+ * counters, which let an unchanged folder be skipped without opening it.
+ * They are asked with STATUS commands, not LIST-STATUS (RFC 5819): Dovecot
+ * answers a LIST-STATUS for a Maildir INBOX by reading the folder's whole
+ * dovecot-uidlist, about a second per million messages, every time, where a
+ * STATUS takes a few milliseconds; for other folders both cost the same.
+ * The STATUS commands for the folders expected go out with the LIST, in the
+ * same round trip; a listed folder that was not expected gets its STATUS
+ * right after the list.  Without CONDSTORE the counters cannot tell an
+ * unchanged folder (no HIGHESTMODSEQ) and are not asked.
+ */
 static bool imap_list_folders(struct store *s, struct store_folder_list *out, struct err *e)
 {
     struct store_imap *st = imap_of(s);
+    struct strvec expect = st->expect;
+    bool want = st->want_counters;
+    st->expect = (struct strvec)STRVEC_INIT;
+    st->want_counters = false;
     struct imap_slot *slot;
-    if (!store_imap_acquire(st, &slot, e))
+    if (!store_imap_acquire(st, &slot, e)) {
+        strvec_free(&expect);
         return false;
-    bool ok = true;
-    if (ok) {
-        /* The hierarchy delimiter comes with every LIST answer; asked alone only if none came. */
-        struct list_ctx lc = {.st = st, .out = out};
-        struct imap_session *ss = slot->session;
-        bool condstore = imap_session_has_cap(ss, IMAP_CAP_CONDSTORE);
-        /*
-         * The folders' counters come with the list (LIST-STATUS, RFC 5819) or
-         * from pipelined STATUS commands: one round trip for every folder,
-         * which lets an unchanged folder be skipped without opening it.
-         */
-        const char *items = condstore ? "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ"
-                                      : "MESSAGES UIDNEXT UIDVALIDITY";
-        char *suffix = !st->o.subscribed_only && imap_session_has_cap(ss, IMAP_CAP_LIST_STATUS)
-                           ? xasprintf(" \"*\" RETURN (STATUS (%s))", items)
-                           : xstrdup(" \"*\"");
-        imap_session_set_untagged(ss, list_untagged, &lc);
-        ok = store_imap_name_command(st, ss, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
-                                     st->o.reference ? st->o.reference : "", suffix, e);
-        free(suffix);
-        if (ok && condstore &&
-            (st->o.subscribed_only || !imap_session_has_cap(ss, IMAP_CAP_LIST_STATUS))) {
-            for (size_t i = 0; i < out->n && ok; i++) {
-                if (out->v[i].noselect)
-                    continue;
-                struct imap_cmd c;
-                imap_session_cmd_init(ss, &c);
-                imap_cmd_add_raw(&c, "STATUS ");
-                struct buf wire;
-                buf_init(&wire, 64 * 1024);
-                const char *wn = store_imap_wire_name(st, out->v[i].name, &wire);
-                imap_cmd_add_astring(&c, wn, strlen(wn));
-                buf_release(&wire);
-                imap_cmd_add_rawf(&c, " (%s)", items);
-                ok = imap_cmd_finish(&c, e) && imap_send_cmd(ss, 0, NULL, NULL, &c, e);
-                imap_cmd_release(&c);
-            }
-            if (ok)
-                ok = imap_wait_all(ss, e);
-        }
-        imap_session_set_untagged(ss, NULL, NULL);
-        if (ok && !st->delim_known && lc.delim_seen) {
-            st->delim = lc.delim;
-            st->delim_known = true;
-        }
-        if (ok)
-            ok = learn_delim(st, slot, e);
-        out->sep = st->delim;
     }
+    /* The hierarchy delimiter comes with every LIST answer; asked alone only if none came. */
+    struct list_ctx lc = {.st = st, .out = out};
+    struct imap_session *ss = slot->session;
+    bool counters = want && imap_session_has_cap(ss, IMAP_CAP_CONDSTORE);
+    bool ok = true;
+    for (size_t i = 0; i < expect.n && ok && counters; i++)
+        ok = send_status(st, ss, expect.v[i], e);
+    imap_session_set_untagged(ss, list_untagged, &lc);
+    if (ok)
+        ok = store_imap_name_command(st, ss, NULL, st->o.subscribed_only ? "LSUB" : "LIST",
+                                     st->o.reference ? st->o.reference : "", " \"*\"", e);
+    if (ok && counters) {
+        bool sent = false;
+        for (size_t i = 0; i < out->n && ok; i++) {
+            if (out->v[i].noselect || expected(&expect, out->v[i].name))
+                continue;
+            ok = send_status(st, ss, out->v[i].name, e);
+            sent = true;
+        }
+        /* The expected folders' answers came before the LIST's; only new ones wait. */
+        if (ok && sent)
+            ok = imap_wait_all(ss, e);
+    }
+    imap_session_set_untagged(ss, NULL, NULL);
+    if (ok)
+        attach_statuses(&lc);
+    free_statuses(&lc);
+    strvec_free(&expect);
+    if (ok && !st->delim_known && lc.delim_seen) {
+        st->delim = lc.delim;
+        st->delim_known = true;
+    }
+    if (ok)
+        ok = learn_delim(st, slot, e);
+    out->sep = st->delim;
     if (!ok)
         err_prefix(e, "repository %s: cannot list folders: ", s->name);
     store_imap_release(st, slot);
     return ok;
+}
+
+static void imap_want_counters(struct store *s, const char *const *names, size_t n)
+{
+    struct store_imap *st = imap_of(s);
+    strvec_free(&st->expect);
+    for (size_t i = 0; i < n; i++)
+        strvec_push(&st->expect, names[i]);
+    strvec_sort(&st->expect);
+    size_t j = 0; /* without duplicates */
+    for (size_t i = 0; i < st->expect.n; i++) {
+        if (j && !strcmp(st->expect.v[j - 1], st->expect.v[i]))
+            free(st->expect.v[i]);
+        else
+            st->expect.v[j++] = st->expect.v[i];
+    }
+    st->expect.n = j;
+    st->want_counters = true;
 }
 
 static bool imap_create_folder(struct store *s, const char *name, struct err *e)
@@ -455,6 +547,7 @@ static void imap_free(struct store *s)
     pthread_mutex_destroy(&st->lock);
     pthread_cond_destroy(&st->cond);
     strvec_free(&st->owned);
+    strvec_free(&st->expect);
     free(st->base.name);
     free(st);
 }
@@ -463,6 +556,7 @@ static const struct store_ops imap_ops = {
     .type_name = "IMAP",
     .connect = imap_connect_store,
     .list_folders = imap_list_folders,
+    .want_counters = imap_want_counters,
     .create_folder = imap_create_folder,
     .delete_folder = imap_delete_folder,
     .open_folder = store_imap_open_folder,

@@ -39,6 +39,9 @@ struct store_imap {
     int64_t login_ns; /* how long the last connection took to open and log in */
     char delim;       /* hierarchy delimiter, '\0' if flat */
     bool delim_known;
+    /* For the next list_folders (imap_want_counters): counters wanted, folders expected. */
+    bool want_counters;
+    struct strvec expect;
 };
 
 enum fetch_mode {

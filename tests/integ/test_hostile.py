@@ -612,7 +612,9 @@ MODSEQ_CAPS = 'IMAP4rev1 LITERAL+ UIDPLUS ENABLE CONDSTORE QRESYNC LIST-STATUS'
 
 
 def modseq_session(folder: str, exists: int, uidnext: int, modseq: int) -> list[Step]:
-    """Login, ENABLE, LIST-STATUS and SELECT of one folder with modification sequences."""
+    """Login, ENABLE, LIST with the folder's STATUS (sent before the LIST when the folder
+    is expected from the last run, else after it) and SELECT of one folder with
+    modification sequences."""
     status = (f'* STATUS {folder} (MESSAGES {exists} UIDNEXT {uidnext} UIDVALIDITY 1 '
               f'HIGHESTMODSEQ {modseq})\r\n').encode()
     sel = (b'* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n'
@@ -621,9 +623,12 @@ def modseq_session(folder: str, exists: int, uidnext: int, modseq: int) -> list[
              f'* OK [HIGHESTMODSEQ {modseq}] Highest\r\n'.encode())
     return [*login(MODSEQ_CAPS),
             Step(r'ENABLE QRESYNC', b'* ENABLED QRESYNC\r\n', ok('Enabled'), name='ENABLE'),
-            Step(r'LIST "" "\*" RETURN \(STATUS .*\)',
-                 f'* LIST (\\HasNoChildren) "." {folder}\r\n'.encode(), status, ok(),
-                 name='LIST-STATUS'),
+            Step(rf'STATUS {folder_pattern(folder)} \(.*\)', status, ok(), optional=True,
+                 name='STATUS before LIST'),
+            Step(r'LIST "" "\*"', f'* LIST (\\HasNoChildren) "." {folder}\r\n'.encode(), ok(),
+                 name='LIST'),
+            Step(rf'STATUS {folder_pattern(folder)} \(.*\)', status, ok(), optional=True,
+                 name='STATUS after LIST'),
             Step(rf'SELECT {folder_pattern(folder)}', sel, ok('Select completed', 'READ-WRITE'),
                  name='SELECT')]
 

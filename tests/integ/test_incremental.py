@@ -57,10 +57,45 @@ def test_unchanged_folders_are_not_even_opened(dovecot, oimap, mailgen):
     seed(dovecot, mailgen)
     settle(oimap)
     r, cmds = run_debug(oimap)
-    assert any('RETURN (STATUS' in c for c in cmds), 'one LIST-STATUS for every folder'
+    assert not any('RETURN (STATUS' in c for c in cmds), 'STATUS, not LIST-STATUS'
+    lst = next(i for i, c in enumerate(cmds) if c.startswith('LIST '))
+    asked = sorted(c.split()[1] for c in cmds[:lst] if c.startswith('STATUS '))
+    assert asked == sorted(FOLDERS), f'every counter asked with the list:\n{cmds}'
     assert count(cmds, 'SELECT') == 0, f'no folder should be opened:\n{cmds}'
     assert count(cmds, 'UID FETCH') == 0
     oimap.assert_in_sync()
+
+
+def status_names(cmds):
+    """The folders of the STATUS commands before and after the LIST."""
+    lst = next(i for i, c in enumerate(cmds) if c.startswith('LIST '))
+    names = [(i < lst, c.split()[1]) for i, c in enumerate(cmds) if c.startswith('STATUS ')]
+    return (sorted(n for b, n in names if b), sorted(n for b, n in names if not b))
+
+
+def test_counters_of_new_and_vanished_folders(dovecot, oimap, mailgen):
+    """The counters of the last run's folders are asked with the folder list; a
+    folder new on the server is asked for after it; one gone from the server only
+    gets a NO: the other folders' counters still skip them."""
+    seed(dovecot, mailgen)
+    settle(oimap)
+    dovecot.create('Fresh')
+    dovecot.append('Fresh', mailgen.plain())
+    r, cmds = run_debug(oimap)
+    assert status_names(cmds) == (sorted(FOLDERS), ['Fresh']), cmds
+    assert [c for c in cmds if c.startswith('SELECT')] == ['SELECT Fresh'], cmds
+    oimap.assert_in_sync()
+    settle(oimap)
+    dovecot.delete('Archive')
+    r = oimap.sync('-d', 'imap,sync', ok=False)
+    cmds = commands(r)
+    out = r.stdout + r.stderr
+    assert 'cannot list folders' not in out, out
+    assert status_names(cmds) == (sorted(FOLDERS + ['Fresh']), []), cmds
+    tag = re.search(r'> (A\d+) STATUS Archive', out).group(1)
+    assert re.search(rf'< {tag} NO ', out), out
+    skipped = re.findall(r'folder (\S+): unchanged on both sides \(skip list\)', out)
+    assert sorted(skipped) == ['Fresh', 'INBOX', 'Lists.dev'], out
 
 
 def touch_folders(oimap):

@@ -89,6 +89,7 @@ struct maildir_pending {
 /* Files found by a rescan, to find messages renamed behind our back. */
 struct maildir_relocation;
 struct maildir_watcher;
+struct maildir_fly;
 
 struct store_folder {
     struct maildir_store *st;
@@ -110,6 +111,7 @@ struct store_folder {
     uint64_t pend_bytes;
     unsigned pend_subs; /* bit (1 << MD_NEW) / (1 << MD_CUR): directories to fsync */
     char *broken;       /* why saves are refused after a failed directory fsync */
+    struct maildir_fly *fly; /* the previous batch, its data being synced (store_maildir_batch.c) */
 
     struct maildir_relocation *relo; /* built on demand during one operation */
     struct timespec atime[2];        /* restoreatime: new/ and cur/ as opened */
@@ -162,7 +164,21 @@ bool maildir_save_write(struct store_writer *w, const void *data, size_t len, st
 bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
                          store_saved_fn *saved, void *ctx, uint64_t token, struct err *e);
 void maildir_save_abort(struct store_writer *w);
+/* Rename a waiting file into place and add it to the folder's index; *subs gets its directory. */
+bool maildir_rename_pending(struct store_folder *f, struct maildir_pending *p, unsigned *subs,
+                            struct err *e);
+
+/*
+ * store_maildir_batch.c: the batch of committed saves.  maildir_flush makes
+ * every waiting save durable and runs its callback (the store's flush);
+ * maildir_batch_full, when a batch is full, does the same for the batch
+ * before it and hands this one's data sync to a helper thread, so that the
+ * next batch is received and written while the disk syncs.
+ */
 bool maildir_flush(struct store_folder *f, struct err *e);
+void maildir_batch_full(struct store_folder *f);
+/* Before the folder is freed: a batch still syncing is waited for and dropped. */
+void maildir_batch_drop(struct store_folder *f);
 
 /* store_maildir_msg.c */
 /* rename(2) that fails with EEXIST instead of replacing an existing file. */

@@ -220,6 +220,7 @@ static void compute_fmd5(struct store_folder *f)
 
 static void folder_free(struct store_folder *f)
 {
+    maildir_batch_drop(f); /* before the directories it syncs are closed */
     maildir_watch_close(f);
     for (int i = 0; i < 3; i++)
         if (f->dfd[i] >= 0)

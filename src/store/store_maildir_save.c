@@ -2,14 +2,11 @@
  * store_maildir_save: writing a new message into a Maildir folder.
  *
  * The body goes into tmp/<unique> (O_EXCL, a fresh name on EEXIST) with
- * CRLF turned into LF.  With fsync on, committed files wait in a batch: at
- * its end their data is made durable at once (syncfs(), or one fsync each),
- * each is renamed into cur/ (flag S) or new/ under offlineimap's name for it,
- * built from the meta given to save_commit, new/ and cur/ are fsynced, and
- * then the callbacks run.  One journal commit per batch instead of one per
- * message is what makes a first sync of many small messages fast; the order
- * (data, rename, directory, status) keeps the safety rule.  The rename never
- * replaces an existing file.
+ * CRLF turned into LF.  With fsync on, committed files wait in a batch
+ * (store_maildir_batch.c), which at its end makes their data durable, renames
+ * each into cur/ (flag S) or new/ under offlineimap's name for it, built from
+ * the meta given to save_commit, syncs new/ and cur/, and only then runs the
+ * callbacks.  The rename never replaces an existing file.
  *
  * save_commit returns false only when the message was not stored (its
  * callback is then never called); a failure of the batch reaches every
@@ -204,124 +201,6 @@ static bool finish_file(struct store_writer *w, struct err *e)
     return true;
 }
 
-static void run_callbacks(struct store_folder *f, const struct err *failed)
-{
-    /* Callbacks may save more; take the queue first. */
-    struct maildir_pending *p = f->pend;
-    size_t n = f->npend;
-    f->pend = NULL;
-    f->npend = f->pend_cap = 0;
-    f->pend_bytes = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i].saved)
-            p[i].saved(p[i].ctx, p[i].token, p[i].uid, failed);
-        free(p[i].tmpname);
-    }
-    free(p);
-}
-
-/*
- * A batch this small is synced file by file: syncfs() also waits for every
- * other dirty page of the file system (other programs' writes included),
- * which costs more than a few fdatasync() calls.
- */
-#define SMALL_BATCH 16
-
-/* Make the data of every waiting file durable: one syncfs(), or an fdatasync per file. */
-static bool sync_data(struct store_folder *f, struct err *e)
-{
-    size_t files = 0;
-    for (size_t i = 0; i < f->npend; i++)
-        files += f->pend[i].tmpname != NULL;
-    if (!files || f->st->per_file_fsync)
-        return true; /* per-file fsync happened when each file was finished */
-#ifdef __linux__
-    if (files > SMALL_BATCH) {
-        if (syncfs(f->dfd[MD_TMP]) == 0)
-            return true;
-        if (errno != ENOSYS) {
-            int err = errno;
-            err_set(e, ERR_FOLDER, maildir_errkind(err),
-                    "Maildir folder %s: cannot sync tmp/: %s.", f->path, strerror(err));
-            return false;
-        }
-    }
-#endif
-    for (size_t i = 0; i < f->npend; i++) {
-        if (!f->pend[i].tmpname)
-            continue;
-        int fd = openat(f->dfd[MD_TMP], f->pend[i].tmpname, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fdatasync(fd) != 0) {
-            int err = errno;
-            if (fd >= 0)
-                close(fd);
-            err_set(e, ERR_FOLDER, maildir_errkind(err),
-                    "Maildir folder %s: cannot fsync tmp/%s: %s.", f->path, f->pend[i].tmpname,
-                    strerror(err));
-            return false;
-        }
-        close(fd);
-    }
-    return true;
-}
-
-static bool rename_pending(struct store_folder *f, struct maildir_pending *p, struct err *e);
-
-static bool flush_inner(struct store_folder *f, struct err *e);
-
-bool maildir_flush(struct store_folder *f, struct err *e)
-{
-    uint64_t bytes = f->pend_bytes;
-    struct prof_mark pm;
-    prof_begin(&pm);
-    bool ok = flush_inner(f, e);
-    if (bytes)
-        prof_end(&pm, "maildir", "sync batch", bytes);
-    return ok;
-}
-
-static bool flush_inner(struct store_folder *f, struct err *e)
-{
-    struct err fe = ERR_INIT;
-    bool ok = sync_data(f, &fe);
-    /* Into place, in order; a file that cannot be renamed fails alone. */
-    for (size_t i = 0; i < f->npend; i++) {
-        struct maildir_pending *p = &f->pend[i];
-        if (!p->tmpname)
-            continue;
-        struct err re = ERR_INIT;
-        if (!ok) {
-            unlinkat(f->dfd[MD_TMP], p->tmpname, 0);
-        } else if (!rename_pending(f, p, &re)) {
-            unlinkat(f->dfd[MD_TMP], p->tmpname, 0);
-            if (p->saved)
-                p->saved(p->ctx, p->token, p->uid, &re);
-            p->saved = NULL;
-        }
-        err_clear(&re);
-        XFREE(p->tmpname);
-    }
-    for (int sub = MD_NEW; sub <= MD_CUR && ok; sub++) {
-        if (!(f->pend_subs & (1u << sub)))
-            continue;
-        if (fsync(f->dfd[sub]) != 0 && errno != EINVAL) {
-            int err = errno;
-            err_set(&fe, ERR_FOLDER, maildir_errkind(err),
-                    "Maildir folder %s: cannot fsync %s/: %s.", f->path, maildir_sub_names[sub],
-                    strerror(err));
-            ok = false;
-        }
-    }
-    f->pend_subs = 0;
-    if (!ok && !f->broken)
-        f->broken = xasprintf("saving stopped after a failed sync (%s)", fe.msg);
-    run_callbacks(f, ok ? NULL : &fe);
-    if (!ok)
-        err_move(e, &fe);
-    err_clear(&fe);
-    return ok;
-}
-
 /* Wait with the batch; tmpname (taken over) is the file still to rename, or NULL. */
 static void queue(struct store_folder *f, enum maildir_sub sub, store_saved_fn *saved, void *ctx,
                   uint64_t token, const struct store_msg *meta, char *tmpname, uint64_t bytes)
@@ -393,7 +272,8 @@ static bool rename_into_place(struct store_folder *f, const char *tmpname, uint3
 }
 
 /* Rename a waiting file into place and add it to the folder's index. */
-static bool rename_pending(struct store_folder *f, struct maildir_pending *p, struct err *e)
+bool maildir_rename_pending(struct store_folder *f, struct maildir_pending *p, unsigned *subs,
+                            struct err *e)
 {
     /* Another save of the same UID may have come first in this batch. */
     if (maildir_uidmap_get(&f->map, p->uid) != SIZE_MAX && p->uid != 0) {
@@ -406,7 +286,7 @@ static bool rename_pending(struct store_folder *f, struct maildir_pending *p, st
     bool ok = rename_into_place(f, p->tmpname, p->uid, p->flags, p->sub, &name, e);
     if (ok) {
         maildir_folder_add(f, name.data, name.len, p->sub, p->uid, p->flags);
-        f->pend_subs |= 1u << p->sub;
+        *subs |= 1u << p->sub;
     }
     buf_release(&name);
     return ok;
@@ -483,11 +363,7 @@ bool maildir_save_commit(struct store_writer *w, const struct store_msg *meta,
         queue(f, sub, saved, ctx, token, meta, xstrdup(w->tmpname), bytes);
         writer_free(w);
     }
-    if (f->st->fsync && (f->npend >= f->st->batch_msgs || f->pend_bytes >= f->st->batch_bytes)) {
-        /* The callbacks learn a failure; the message itself is stored. */
-        struct err fe = ERR_INIT;
-        maildir_flush(f, &fe);
-        err_clear(&fe);
-    }
+    if (f->st->fsync && (f->npend >= f->st->batch_msgs || f->pend_bytes >= f->st->batch_bytes))
+        maildir_batch_full(f); /* the callbacks learn a failure; the message itself is stored */
     return true;
 }

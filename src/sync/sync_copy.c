@@ -204,7 +204,7 @@ static bool sink_end(void *ctx, const struct store_msg *meta, struct err *e)
      * read): only the store written to may be flushed; waiting on the source
      * here would read its connection from within its own reader.
      */
-    if (++r->since_commit >= COMMIT_EVERY) {
+    if (++r->since_commit >= (r->upload ? COMMIT_EVERY : DOWNLOAD_COMMIT_EVERY)) {
         struct err ce = ERR_INIT;
         if (!run_checkpoint_ex(r, true, true, &ce))
             run_note_err(r, &ce);

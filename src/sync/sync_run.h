@@ -20,10 +20,19 @@
 #include <stdint.h>
 
 /*
- * Status rows are committed at least this often while copying; it matches the
- * Maildir store's batch, whose one data sync per batch the commit waits for.
+ * Status rows are committed at least this often while changes are applied; it
+ * matches the Maildir store's batch, whose one data sync per batch the commit
+ * waits for.
  */
 #define COMMIT_EVERY 1024
+/*
+ * While messages are downloaded, every this many the local store is flushed
+ * (and waited for) and the status committed: eight Maildir batches, so that
+ * seven of them sync in the background while the next one is written
+ * (store_maildir_batch.c); their rows are recorded as they become durable and
+ * committed with the eighth.  Uploads commit every COMMIT_EVERY.
+ */
+#define DOWNLOAD_COMMIT_EVERY (8 * COMMIT_EVERY)
 
 /* A message saved and waiting for its "durable" callback. */
 struct pending_save {

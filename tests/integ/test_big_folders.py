@@ -33,6 +33,7 @@ def deliver(dovecot, folder, msgs):
         dovecot.write_file(folder, m)
 
 
+@pytest.mark.threads  # the Maildir batches' helper thread
 def test_download_of_a_big_folder(dovecot, oimap, mailgen):
     dovecot.create('Big')
     deliver(dovecot, 'Big', (mailgen.plain() for _ in range(N_DOWN)))
@@ -82,6 +83,7 @@ def check_recovered(setup):
 
 # The first rename of the first batch, once the second is written and waits in tmp/;
 # a callback (a status row) of the second batch; a rename of the last, small batch.
+@pytest.mark.threads
 @pytest.mark.parametrize('point', ['maildir-renamed:1', 'download-durable:1500',
                                    'maildir-tmp-written:2100'])
 def test_download_killed_between_batches(point, dovecot_factory, tmp_path, our_binary,

@@ -313,7 +313,11 @@ class Bench:
         a = self.a
         user = tool.name
         self.clone_user(user)
-        workdir = self.work / 'runs' / f'{tool.name}-{transport}'
+        # A directory per repeat, all removed with the work tree at the end: removing the
+        # last repeat's local copy (a million files at the large size) just before a first
+        # sync slowed that sync's file creation (on ext4 without a journal, new inodes
+        # pass over those freed in the last minutes) and cost minutes of disk time.
+        workdir = self.work / 'runs' / f'{tool.name}-{transport}-{rep + 1}'
         if workdir.exists():
             shutil.rmtree(workdir)
         workdir.mkdir(parents=True)

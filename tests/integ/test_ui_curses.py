@@ -185,9 +185,13 @@ def test_second_q_exits_at_once(oimap, dovecot, mailgen, tmux):
         assert s.lines[0].rstrip().endswith(BANNER_KEYS), s.text
 
         tmux.keys('q')
+        # The new banner comes with a full repaint (clear, then top to bottom): a capture
+        # can catch it half drawn (seen: banner and two log lines), so wait for both.
         s = tmux.wait_for(lambda s: s.lines and
-                          s.lines[0].rstrip().endswith('stopping: q again exits at once'),
-                          what='the banner telling what a second q does')
+                          s.lines[0].rstrip().endswith('stopping: q again exits at once')
+                          and s.find("Requested shutdown via 'q'") > 0,
+                          what="the banner telling what a second q does, and the log "
+                               "line \"Requested shutdown via 'q'\"")
         assert s.find("Requested shutdown via 'q'") > 0, s.text
         # The first 'q' waits for the hook: the run goes on.
         time.sleep(0.5)

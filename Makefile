@@ -8,12 +8,20 @@ PACKAGES = gcc make time meson ninja-build pkg-config libssl-dev openssl libsqli
            python3-pytest libsasl2-dev libsasl2-modules libcurl4-openssl-dev libjansson-dev \
            dovecot-imapd isync offlineimap3 clang libclang-rt-14-dev valgrind tmux procps \
            dovecot-gssapi libsasl2-modules-gssapi-mit krb5-kdc krb5-admin-server krb5-user \
-           gnome-keyring libsecret-tools dbus-daemon netbase
+           gnome-keyring libsecret-tools dbus-daemon netbase python3-pytest-xdist
 
 MESON_OPTS ?=
 BUILD ?= build
 PYTEST ?= /usr/bin/python3 -m pytest
 JOBS ?= $(shell nproc)
+# pytest-xdist workers for the integration suites. Most tests wait on Dovecot, timeouts
+# and subprocesses rather than the CPU, so 3 workers on 2 cores roughly halve the wall
+# time; every test has its own Dovecot, directories and ports (harness/dovecot.py gives
+# each worker its own port range). INTEG_WORKERS=0 runs them in one process.
+INTEG_WORKERS ?= 3
+# Evaluated when a recipe runs (after deps): without python3-pytest-xdist, one process.
+XDIST = $(shell [ "$(INTEG_WORKERS)" != 0 ] && /usr/bin/python3 -c 'import xdist' 2>/dev/null \
+          && echo "-n $(INTEG_WORKERS)")
 
 .PHONY: all deps build demo check unit integ asan tsan install fuzz fuzz-build \
         bench clean format crash-soak fault-soak daemon-soak
@@ -45,7 +53,7 @@ unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 integ: build
-	OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q tests/integ
+	OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q $(XDIST) tests/integ
 
 asan:
 	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
@@ -54,7 +62,7 @@ asan:
 	  meson test -C build-asan --suite unit --print-errorlogs
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/src/config/config_py.lsan.supp \
-	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q tests/integ
+	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q $(XDIST) tests/integ
 
 tsan:
 	@[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false

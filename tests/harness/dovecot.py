@@ -145,17 +145,35 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+def _worker_slice(lo: int, hi: int) -> tuple[int, int]:
+    """The part of [lo, hi) this process draws from: all of it, or under pytest-xdist
+    (make integ runs `-n N`) the worker's own 1/N, so that parallel workers never pick
+    the same port (a restart on the same ports, or a port checked to be closed after a
+    stop, cannot meet another worker's server)."""
+    try:
+        count = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+        index = int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0').removeprefix('gw'))
+    except ValueError:
+        return lo, hi
+    if count <= 1 or not 0 <= index < count:
+        return lo, hi
+    width = (hi - lo) // count
+    return lo + index * width, lo + (index + 1) * width
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago.
 
     Drawn at random below the kernel's ephemeral range, so outgoing connections (which
-    take ephemeral ports) cannot grab it before Dovecot binds it, and never the same
-    port twice in one process. Falls back to a kernel-chosen port.
+    take ephemeral ports) cannot grab it before Dovecot binds it, never the same port
+    twice in one process, and under pytest-xdist from this worker's own share of the
+    range (_worker_slice). Falls back to a kernel-chosen port.
     """
     lo, _hi = _ephemeral_range()
     if lo > 12000:
+        first, end = _worker_slice(10000, lo)
         for _ in range(100):
-            p = _port_rng.randrange(10000, lo)
+            p = _port_rng.randrange(first, end)
             if p in _ports_given:
                 continue
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -64,6 +64,8 @@ asan:
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/src/config/config_py.lsan.supp \
 	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q $(XDIST) tests/integ
 
+# The unit suite (without config_ini_vs_python: single-threaded, see src/config/meson.build)
+# and the integration tests marked `threads`.
 tsan:
 	@[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false
 	ninja -C build-tsan

@@ -55,6 +55,9 @@ unit: build
 integ: build
 	OIMAP_BINARY=$(CURDIR)/$(BUILD)/offlineimap $(PYTEST) -q $(XDIST) tests/integ
 
+# The unit suite and the integration suite, less the tests marked `heavy` (pytest.ini):
+# CPU-heavy duplicates of paths other tests cover under ASan, run by make integ only
+# (today two of test_crash's five every-point scenarios; see ASAN_DUPLICATES there).
 asan:
 	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-asan
@@ -62,7 +65,7 @@ asan:
 	  meson test -C build-asan --suite unit --print-errorlogs
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/src/config/config_py.lsan.supp \
-	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q $(XDIST) tests/integ
+	  OIMAP_BINARY=$(CURDIR)/build-asan/offlineimap OIMAP_SANITIZER=asan $(PYTEST) -q $(XDIST) -m 'not heavy' tests/integ
 
 # The unit suite (without config_ini_vs_python: single-threaded, see src/config/meson.build)
 # and the integration tests marked `threads`.

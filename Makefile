@@ -14,7 +14,7 @@ MESON_OPTS ?=
 BUILD ?= build
 PYTEST ?= /usr/bin/python3 -m pytest
 JOBS ?= $(shell nproc)
-# pytest-xdist workers for the integration suites. Most tests wait on Dovecot, timeouts
+# pytest-xdist workers for the integration suites (make integ, asan, tsan). Most tests wait on Dovecot, timeouts
 # and subprocesses rather than the CPU, so 3 workers on 2 cores roughly halve the wall
 # time; every test has its own Dovecot, directories and ports (harness/dovecot.py gives
 # each worker its own port range). INTEG_WORKERS=0 runs them in one process.
@@ -74,7 +74,7 @@ tsan:
 	ninja -C build-tsan
 	TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite unit --print-errorlogs
 	TSAN_OPTIONS=halt_on_error=1 OIMAP_BINARY=$(CURDIR)/build-tsan/offlineimap \
-	  OIMAP_SANITIZER=tsan $(PYTEST) -q tests/integ -m threads
+	  OIMAP_SANITIZER=tsan $(PYTEST) -q $(XDIST) tests/integ -m threads
 
 check: deps build unit integ asan tsan
 	@echo "All tests passed."

@@ -45,7 +45,7 @@ struct maildir_store {
     bool name_from_date;
     bool utime_from_date;
     bool restoreatime;
-    pthread_mutex_t watch_lock;       /* creates watcher */
+    pthread_mutex_t watch_lock;      /* creates watcher */
     struct maildir_watcher *watcher; /* maildir_watch.h; NULL until a folder is written */
 };
 
@@ -109,8 +109,9 @@ struct store_folder {
     struct maildir_pending *pend;
     size_t npend, pend_cap;
     uint64_t pend_bytes;
-    unsigned pend_subs; /* bit (1 << MD_NEW) / (1 << MD_CUR): directories to fsync */
-    char *broken;       /* why saves are refused after a failed directory fsync */
+    unsigned pend_subs;      /* bit (1 << MD_NEW) / (1 << MD_CUR): directories to fsync */
+    char *broken;            /* why saves are refused after a failed directory fsync */
+    unsigned meta_subs;      /* new/, cur/ changed by renames and unlinks: fsynced by sync_meta */
     struct maildir_fly *fly; /* the previous batch, its data being synced (store_maildir_batch.c) */
 
     struct maildir_relocation *relo; /* built on demand during one operation */
@@ -205,6 +206,8 @@ bool maildir_delete_msgs(struct store_folder *f, const struct store_msg *msgs, s
                          struct err *e);
 bool maildir_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                      struct err *e);
+/* fsync what the renames and unlinks above changed (store.h sync_meta). */
+bool maildir_sync_meta(struct store_folder *f, struct err *e);
 /*
  * Give message m the flags (its current flags | add) & ~del, renaming it and
  * moving it to cur/ if S is set, else new/.  No change, no rename.

@@ -303,11 +303,13 @@ struct store_ops {
                     struct err *e);
 
     /*
-     * Optional: make durable what set_uid, save and delete_msgs recorded in
-     * the store's own metadata (IMAP with a UID map: the map file), without
-     * touching a server connection.  The sync engine calls it before every
-     * status commit, so no status row is committed before the record that
-     * ties it to the local message.
+     * Optional: make durable what set_uid, set_flags, save and delete_msgs
+     * recorded in the store's own metadata (IMAP with a UID map: the map
+     * file; Maildir: the renames and unlinks in new/ and cur/, whose
+     * directories it fsyncs here once instead of after each operation),
+     * without touching a server connection.  The sync engine calls it before
+     * every status commit, so no status row is committed before the record
+     * that ties it to the local message.
      */
     bool (*sync_meta)(struct store_folder *f, struct err *e);
     /*

@@ -379,6 +379,7 @@ static const struct store_ops maildir_ops = {
     .set_flags = maildir_set_flags,
     .delete_msgs = maildir_delete_msgs,
     .set_uid = maildir_set_uid,
+    .sync_meta = maildir_sync_meta,
     .msg_ident = maildir_msg_ident,
     .msg_info = maildir_msg_info,
     .folder_stamp = maildir_folder_stamp,

@@ -144,6 +144,18 @@ bool maildir_msg_set_flags(struct store_folder *f, struct maildir_msg *m, flagse
     return true;
 }
 
+/*
+ * The renames and unlinks of flag changes, deletions and UIDs are made
+ * durable by maildir_sync_meta(), which the sync engine calls before every
+ * status commit (store.h): one fsync per directory and commit instead of one
+ * per operation, and still before the status records any of them.
+ */
+static void defer_subs(struct store_folder *f, unsigned subs)
+{
+    if (f->st->fsync)
+        f->meta_subs |= subs;
+}
+
 static bool fsync_subs(struct store_folder *f, unsigned subs, struct err *e)
 {
     if (!f->st->fsync)
@@ -176,11 +188,9 @@ static bool finish_batch(struct store_folder *f, unsigned subs, struct err *firs
                          bool go_on, struct err *e)
 {
     maildir_relocation_end(f);
-    struct err fe = ERR_INIT;
-    bool synced = fsync_subs(f, subs, &fe);
-    if (!go_on || !synced) {
-        err_move(e, go_on ? &fe : first);
-        err_clear(&fe);
+    defer_subs(f, subs);
+    if (!go_on) {
+        err_move(e, first);
         err_clear(first);
         return false;
     }
@@ -315,5 +325,16 @@ bool maildir_set_uid(struct store_folder *f, const struct store_msg *msg, uint32
                  maildir_sub_names[m->sub], m->name);
     m->uid = uid;
     maildir_uidmap_put(&f->map, uid, idx);
-    return fsync_subs(f, subs, e);
+    defer_subs(f, subs);
+    return true;
+}
+
+bool maildir_sync_meta(struct store_folder *f, struct err *e)
+{
+    if (!f->meta_subs)
+        return true;
+    if (!fsync_subs(f, f->meta_subs, e))
+        return false;
+    f->meta_subs = 0;
+    return true;
 }

@@ -270,9 +270,65 @@ static void test_failed_sync(void)
     test_end();
 }
 
+/* The message of l with UID uid. */
+static const struct store_msg *by_uid(const struct store_msg_list *l, uint32_t uid)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].uid == uid)
+            return &l->v[i];
+    test_fail_at(__FILE__, __LINE__, "no message with UID %u", (unsigned)uid);
+    return NULL;
+}
+
+static void test_meta_fsync(void)
+{
+    test_begin("maildir: flag renames, deletions and UIDs fsync their directories at sync_meta, "
+               "once");
+    make_maildir("mf/INBOX");
+    struct store *s = new_store("mf");
+    struct store_folder *f = open_f(s, "INBOX");
+    struct saved_log log = {0};
+    for (uint32_t u = 1; u <= 3; u++) /* 1 and 3 seen: in cur/; 2 in new/ */
+        test_assert(save(s, f, u, &log));
+    struct err e = ERR_INIT;
+    test_assert(s->ops->flush(f, &e));
+    test_assert_inteq(log.n, 3);
+    struct store_list_opts lo = {0};
+    struct store_msg_list l = {0};
+    test_assert(s->ops->list_msgs(f, &lo, &l, &e));
+    test_assert_inteq((int)l.n, 3);
+    atomic_store(&fsync_calls, 0);
+    test_assert(s->ops->set_flags(f, by_uid(&l, 1), 1, FLAG_FLAGGED, true, &e));
+    test_assert(s->ops->delete_msgs(f, by_uid(&l, 2), 1, &e));
+    test_assert(s->ops->set_uid(f, by_uid(&l, 3), 30, &e));
+    /* Done, but no directory synced yet: that waits for the status commit's sync_meta. */
+    test_assert_inteq(atomic_load(&fsync_calls), 0);
+    test_assert_inteq(placed("mf/INBOX"), 2);
+    test_assert(s->ops->sync_meta != NULL);
+    if (!s->ops->sync_meta) {
+        test_end();
+        return;
+    }
+    test_assert(s->ops->sync_meta(f, &e));
+    test_assert_inteq(atomic_load(&fsync_calls), 2); /* new/ and cur/, once each */
+    test_assert(s->ops->sync_meta(f, &e));
+    test_assert_inteq(atomic_load(&fsync_calls), 2); /* nothing new to sync */
+    /* Only cur/ changed since: only cur/ is synced. */
+    test_assert(s->ops->set_flags(f, by_uid(&l, 1), 1, FLAG_FLAGGED, false, &e));
+    test_assert_inteq(atomic_load(&fsync_calls), 2);
+    test_assert(s->ops->sync_meta(f, &e));
+    test_assert_inteq(atomic_load(&fsync_calls), 3);
+    err_clear(&e);
+    store_msg_list_free(&l);
+    s->ops->close_folder(&f);
+    s->ops->free(s);
+    test_end();
+}
+
 int main(void)
 {
     test_overlap();
     test_failed_sync();
+    test_meta_fsync();
     return test_done();
 }

@@ -549,7 +549,7 @@ out:
     if (r.db && !j->dry_run && !skipped && status_db_in_transaction(r.db)) {
         /*
          * Even after a failure, commit: the open transaction holds only rows
-         * whose actions are already durable.
+         * whose actions are durable once run_sync_meta() has returned.
          */
         struct err ce = ERR_INIT;
         bool committed = run_sync_meta(&r, &ce);

@@ -133,8 +133,6 @@ static bool flags_target(struct store_folder *f, const struct maildir_msg *m, vo
            buf_append(name, info, 3) && buf_append(name, letters, nl);
 }
 
-static void defer_subs(struct store_folder *f, unsigned subs);
-
 bool maildir_msg_set_flags(struct store_folder *f, struct maildir_msg *m, flagset_t add,
                            flagset_t del, struct err *e)
 {
@@ -143,7 +141,6 @@ bool maildir_msg_set_flags(struct store_folder *f, struct maildir_msg *m, flagse
     if (!rename_msg(f, m, flags_target, &arg, &subs, e))
         return false;
     m->flags = arg.result;
-    defer_subs(f, subs);
     return true;
 }
 

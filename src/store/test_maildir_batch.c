@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "store/store_maildir.h"
+#include "store/maildir_testutil.h"
 
 #include "base/fsutil.h"
 #include "base/xalloc.h"
@@ -81,20 +82,6 @@ static bool syncfs_entered(int n)
 static char *path(const char *rel)
 {
     return fs_join(test_tmpdir(), rel);
-}
-
-static void make_maildir(const char *rel)
-{
-    static const char *subs[] = {"cur", "new", "tmp"};
-    for (int i = 0; i < 3; i++) {
-        char *r = xasprintf("%s/%s", rel, subs[i]);
-        char *p = path(r);
-        struct err e = ERR_INIT;
-        test_assert(fs_mkdir_p(p, 0700, &e));
-        err_clear(&e);
-        free(p);
-        free(r);
-    }
 }
 
 static int count_files(const char *rel)
@@ -172,16 +159,6 @@ static struct store *new_store(const char *rel)
     return s;
 }
 
-static struct store_folder *open_f(struct store *s, const char *name)
-{
-    struct store_folder *f = NULL;
-    struct err e = ERR_INIT;
-    if (!s->ops->open_folder(s, name, true, &f, &e))
-        test_fail_at(__FILE__, __LINE__, "open %s: %s", name, e.msg);
-    err_clear(&e);
-    return f;
-}
-
 static bool tokens_in_order(const struct saved_log *log, int from, int to)
 {
     for (int i = from; i < to; i++)
@@ -193,9 +170,9 @@ static bool tokens_in_order(const struct saved_log *log, int from, int to)
 static void test_overlap(void)
 {
     test_begin("maildir batch: the next batch is written while one syncs; nothing placed early");
-    make_maildir("ov/INBOX");
+    mt_make_maildir("ov/INBOX");
     struct store *s = new_store("ov");
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct saved_log log = {0};
     atomic_store(&syncfs_calls, 0);
     gate(true);
@@ -233,9 +210,9 @@ static void test_overlap(void)
 static void test_failed_sync(void)
 {
     test_begin("maildir batch: a failed sync fails its batch and the next one; saving stops");
-    make_maildir("fs/INBOX");
+    mt_make_maildir("fs/INBOX");
     struct store *s = new_store("fs");
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct saved_log log = {0};
     atomic_store(&syncfs_errno, EIO);
     for (uint32_t u = 1; u <= 2 * BATCH; u++)
@@ -251,9 +228,9 @@ static void test_failed_sync(void)
     s->ops->free(s);
 
     /* Found by a flush: the flush fails, naming the sync, and so does the batch after it. */
-    make_maildir("fs2/INBOX");
+    mt_make_maildir("fs2/INBOX");
     s = new_store("fs2");
-    f = open_f(s, "INBOX");
+    f = mt_open_folder(s, "INBOX", true);
     log = (struct saved_log){0};
     atomic_store(&syncfs_errno, EIO);
     for (uint32_t u = 1; u <= BATCH + 3; u++)
@@ -284,9 +261,9 @@ static void test_meta_fsync(void)
 {
     test_begin("maildir: flag renames, deletions and UIDs fsync their directories at sync_meta, "
                "once");
-    make_maildir("mf/INBOX");
+    mt_make_maildir("mf/INBOX");
     struct store *s = new_store("mf");
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct saved_log log = {0};
     for (uint32_t u = 1; u <= 3; u++) /* 1 and 3 seen: in cur/; 2 in new/ */
         test_assert(save(s, f, u, &log));

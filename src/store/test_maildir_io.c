@@ -8,6 +8,7 @@
  */
 #include "store/maildir_name.h"
 #include "store/store_maildir.h"
+#include "store/maildir_testutil.h"
 
 #include "base/fsutil.h"
 #include "base/strutil.h"
@@ -66,20 +67,6 @@ static char *path(const char *rel)
     return fs_join(test_tmpdir(), rel);
 }
 
-static void make_maildir(const char *rel)
-{
-    static const char *subs[] = {"cur", "new", "tmp"};
-    for (int i = 0; i < 3; i++) {
-        char *r = xasprintf("%s/%s", rel, subs[i]);
-        char *p = path(r);
-        struct err e = ERR_INIT;
-        test_assert(fs_mkdir_p(p, 0700, &e));
-        err_clear(&e);
-        free(p);
-        free(r);
-    }
-}
-
 /* The only file in a directory, or NULL; *count_r gets the number of files. */
 static char *only_file(const char *rel, int *count_r)
 {
@@ -112,8 +99,7 @@ static int count_files(const char *rel)
     return n;
 }
 
-static struct store *new_store_sync(const char *rel, bool dofsync, unsigned batch,
-                                    bool per_file)
+static struct store *new_store_sync(const char *rel, bool dofsync, unsigned batch, bool per_file)
 {
     char *root = path(rel);
     struct maildir_opts o = {.name = "local",
@@ -129,16 +115,6 @@ static struct store *new_store_sync(const char *rel, bool dofsync, unsigned batc
 static struct store *new_store(const char *rel, bool dofsync, unsigned batch)
 {
     return new_store_sync(rel, dofsync, batch, false);
-}
-
-static struct store_folder *open_f(struct store *s, const char *name)
-{
-    struct store_folder *f = NULL;
-    struct err e = ERR_INIT;
-    if (!s->ops->open_folder(s, name, true, &f, &e))
-        test_fail_at(__FILE__, __LINE__, "open %s: %s", name, e.msg);
-    err_clear(&e);
-    return f;
 }
 
 /* Callbacks of saves, in the order they ran. */
@@ -354,9 +330,9 @@ static const char tricky[] = "From: a@example.org\r\n"
 static void test_save_every_split(void)
 {
     test_begin("maildir save: CRLF -> LF at every chunk split, fetched back exactly");
-    make_maildir("sp/INBOX");
+    mt_make_maildir("sp/INBOX");
     struct store *s = new_store("sp", false, 0);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     size_t len = sizeof(tricky) - 1, flen;
     char *file = crlf_to_lf(tricky, len, &flen);
     struct saved_log log = {0};
@@ -388,9 +364,9 @@ static void test_save_every_split(void)
 static void test_save_long(void)
 {
     test_begin("maildir save/fetch: long lines, CRLF across 64 KiB boundaries");
-    make_maildir("lg/INBOX");
+    mt_make_maildir("lg/INBOX");
     struct store *s = new_store("lg", true, 0);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct buf w;
     buf_init(&w, BUF_UNBOUNDED);
     buf_append_str(&w, "X-Long: ");
@@ -430,7 +406,7 @@ static void put_raw(const char *rel, const char *data, size_t len)
 static void test_fetch_files(void)
 {
     test_begin("maildir fetch: files written by others (bare LF, CRLF, CR, empty, boundaries)");
-    make_maildir("ff/INBOX");
+    mt_make_maildir("ff/INBOX");
 #define NAME(u) "ff/INBOX/cur/m" #u ",U=" #u ",FMD5=" INBOX_MD5 ":2,S"
     put_raw(NAME(1), "a\nb\r\nc\rd\n", 9);
     put_raw(NAME(2), "", 0);
@@ -446,7 +422,7 @@ static void test_fetch_files(void)
     put_raw(NAME(4), raw, big);
 #undef NAME
     struct store *s = new_store("ff", false, 0);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     expect_fetch(s, f, 1, "a\r\nb\r\nc\rd\r\n", 11);
     expect_fetch(s, f, 2, "", 0);
     expect_fetch(s, f, 3, "\r\n\r\n", 4);
@@ -482,10 +458,10 @@ static void test_fetch_files(void)
 static void test_save_names(void)
 {
     test_begin("maildir save: offlineimap names, new/ or cur/ by S, uid 0, duplicate UID");
-    make_maildir("nm/INBOX");
+    mt_make_maildir("nm/INBOX");
     /* fsync off: files go into place at commit (batching is tested below). */
     struct store *s = new_store("nm", false, 0);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct saved_log log = {0};
     struct err e = ERR_INIT;
     time_t now = time(NULL);
@@ -548,9 +524,9 @@ static void test_save_names(void)
 static void test_batching(void)
 {
     test_begin("maildir save: one data sync per batch, renames and callbacks after it");
-    make_maildir("bt/INBOX");
+    mt_make_maildir("bt/INBOX");
     struct store *s = new_store("bt", true, 3);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct saved_log log = {0};
     struct err e = ERR_INIT;
     fsync_calls = 0;
@@ -582,7 +558,7 @@ static void test_batching(void)
     test_assert(log.n == 5 && log.errors == 0);
 
     /* A failed directory fsync reaches every waiting callback; saving stops. */
-    f = open_f(s, "INBOX");
+    f = mt_open_folder(s, "INBOX", true);
     test_assert(save_chunks(s, f, 6, 0, "6\r\n", 3, NULL, &log, 6, &e));
     fsync_errno = EIO;
     test_assert(!s->ops->flush(f, &e));
@@ -599,9 +575,9 @@ static void test_batching(void)
     s->ops->free(s);
 
     /* Per-file fsync: each file at commit, then the directories per batch. */
-    make_maildir("bp/INBOX");
+    mt_make_maildir("bp/INBOX");
     s = new_store_sync("bp", true, 2, true);
-    f = open_f(s, "INBOX");
+    f = mt_open_folder(s, "INBOX", true);
     fsync_calls = 0;
     log.n = 0;
     test_assert(save_chunks(s, f, 1, 0, "1\r\n", 3, NULL, &log, 1, &e));
@@ -613,7 +589,7 @@ static void test_batching(void)
 
     /* fsync off: at once, and no fsync at all. */
     s = new_store("bt", false, 3);
-    f = open_f(s, "INBOX");
+    f = mt_open_folder(s, "INBOX", true);
     fsync_calls = 0;
     log.n = 0;
     test_assert(save_chunks(s, f, 8, 0, "8\r\n", 3, NULL, &log, 8, &e));
@@ -626,10 +602,10 @@ static void test_batching(void)
 static void test_enospc(void)
 {
     test_begin("maildir save: a full disk is ERRK_NOSPACE and leaves no file");
-    make_maildir("ns/INBOX");
+    mt_make_maildir("ns/INBOX");
     /* Per-file fsync, so that an fsync failure belongs to one message. */
     struct store *s = new_store_sync("ns", true, 0, true);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct saved_log log = {0};
     struct err e = ERR_INIT;
     size_t big = 200000;
@@ -676,13 +652,13 @@ static void test_enospc(void)
 static void test_fetch_errors(void)
 {
     test_begin("maildir fetch: vanished file, sink errors, renamed file");
-    make_maildir("fe/INBOX");
+    mt_make_maildir("fe/INBOX");
 #define NAME(u) "fe/INBOX/cur/m" #u ",U=" #u ",FMD5=" INBOX_MD5 ":2,S"
     put_raw(NAME(1), "one\n", 4);
     put_raw(NAME(2), "two\n", 4);
     put_raw(NAME(3), "three\n", 6);
     struct store *s = new_store("fe", false, 0);
-    struct store_folder *f = open_f(s, "INBOX");
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct store_msg_list l = {0};
     list_all(s, f, &l);
     test_assert_inteq(l.n, 3);

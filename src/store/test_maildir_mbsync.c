@@ -7,6 +7,7 @@
 #include "store/maildir_mbsync.h"
 #include "store/maildir_priv.h"
 #include "store/store_maildir.h"
+#include "store/maildir_testutil.h"
 
 #include "base/fsutil.h"
 #include "base/strutil.h"
@@ -63,18 +64,6 @@ static bool exists(const char *rel)
     bool r = fs_exists(p);
     free(p);
     return r;
-}
-
-static void make_maildir(const char *rel)
-{
-    static const char *const subs[] = {"cur", "new", "tmp"};
-    for (int i = 0; i < 3; i++) {
-        char *p = path("%s/%s", rel, subs[i]);
-        struct err e = ERR_INIT;
-        test_assert(fs_mkdir_p(p, 0700, &e));
-        err_clear(&e);
-        free(p);
-    }
 }
 
 static void remove_tree(const char *rel)
@@ -156,7 +145,7 @@ static const char *const STATE_INBOX =
 static void make_mbsync_inbox(const char *root, bool with_state)
 {
     char *dir = xasprintf("%s/INBOX", root);
-    make_maildir(dir);
+    mt_make_maildir(dir);
     char *p = xasprintf("%s/.uidvalidity", dir);
     put_file(p, "1700000000\n7\n");
     free(p);
@@ -470,7 +459,7 @@ static void test_adopt_moved(void)
 static void test_adopt_special(void)
 {
     test_begin("duplicates and placeholders");
-    make_maildir("special/INBOX");
+    mt_make_maildir("special/INBOX");
     put_file("special/INBOX/.uidvalidity", "77\n9\n");
     put_file("special/INBOX/cur/100.1_1.h,U=1:2,S", "Subject: a\n\nA\n");
     put_file("special/INBOX/cur/100.1_9.h,U=1:2,S", "Subject: a copy\n\nA\n");
@@ -515,7 +504,7 @@ static void test_adopt_home(void)
     setenv("XDG_STATE_HOME", home, 1); /* nothing there */
     unsetenv("XDG_CONFIG_HOME");
     make_mbsync_inbox("home1/Mail", false);
-    make_maildir("home1/Mail/Archive.2024");
+    mt_make_maildir("home1/Mail/Archive.2024");
     put_file("home1/Mail/Archive.2024/.uidvalidity", "1700000000\n2\n");
     put_file("home1/Mail/Archive.2024/cur/1.2_3.h,U=1:2,S", "Subject: x\n\nx\n");
     /* Ours; the same box of another account (other far UIDVALIDITY, same Maildir one);
@@ -578,7 +567,7 @@ static void test_adopt_home(void)
     free(home);
     home = path("home3");
     setenv("HOME", home, 1);
-    make_maildir("home3/Mail/Lists/isync");
+    mt_make_maildir("home3/Mail/Lists/isync");
     put_file("home3/Mail/Lists/isync/.uidvalidity", "42\n3\n");
     put_file("home3/Mail/Lists/isync/new/9.9_9.h,U=2:2,", "Subject: y\n\ny\n");
     put_file("home3/.mbsyncrc", "Channel lists\nFar :r:\nNear :l:\nSyncState ~/st/chan-\n");
@@ -602,7 +591,7 @@ static void test_adopt_home(void)
 static void test_adopt_none(void)
 {
     test_begin("a folder without mbsync is left alone");
-    make_maildir("none/INBOX");
+    mt_make_maildir("none/INBOX");
     put_file("none/INBOX/cur/1_2.3.h,U=4,FMD5=" INBOX_MD5 ":2,S", "Subject: z\n\nz\n");
     char *home = path("none");
     setenv("HOME", home, 1);
@@ -625,7 +614,7 @@ static void test_adopt_none(void)
     test_end();
 
     test_begin("a folder taken over before is left alone");
-    make_maildir("again/INBOX");
+    mt_make_maildir("again/INBOX");
     put_file("again/INBOX/cur/1_2.3.h,U=4,FMD5=" INBOX_MD5 ":2,S", "Subject: z\n\nz\n");
     put_file("again/INBOX/.mbsyncstate", MBSYNC_STUB_MARK "; see the other file.\n");
     s = new_store("again", '.');

@@ -6,6 +6,7 @@
  */
 #include "store/maildir_name.h"
 #include "store/store_maildir.h"
+#include "store/maildir_testutil.h"
 
 #include "base/fsutil.h"
 #include "base/strutil.h"
@@ -44,19 +45,6 @@ static void mkdirs(const char *rel)
         test_fail_at(__FILE__, __LINE__, "mkdir %s: %s", p, e.msg);
     err_clear(&e);
     free(p);
-}
-
-static void make_maildir(const char *rel)
-{
-    char *sub = xasprintf("%s/cur", rel);
-    mkdirs(sub);
-    free(sub);
-    sub = xasprintf("%s/new", rel);
-    mkdirs(sub);
-    free(sub);
-    sub = xasprintf("%s/tmp", rel);
-    mkdirs(sub);
-    free(sub);
 }
 
 static void put_file(const char *rel, const char *content)
@@ -161,12 +149,12 @@ static void test_connect(void)
 static void test_list_dot(void)
 {
     test_begin("maildir list_folders, sep '.': direct Maildirs only");
-    make_maildir("l1/INBOX");
-    make_maildir("l1/Archive.2020");
-    make_maildir("l1/.hidden");
-    make_maildir("l1/plain/Sub"); /* nested: not listed with '.' */
-    mkdirs("l1/notmaildir/cur");  /* no new/ or tmp/ */
-    make_maildir("l1/cur");       /* a Maildir's own name is never a folder */
+    mt_make_maildir("l1/INBOX");
+    mt_make_maildir("l1/Archive.2020");
+    mt_make_maildir("l1/.hidden");
+    mt_make_maildir("l1/plain/Sub"); /* nested: not listed with '.' */
+    mkdirs("l1/notmaildir/cur");     /* no new/ or tmp/ */
+    mt_make_maildir("l1/cur");       /* a Maildir's own name is never a folder */
     put_file("l1/file", "x");
     struct store *s = new_store("l1", '.');
     struct store_folder_list l = {0};
@@ -179,7 +167,7 @@ static void test_list_dot(void)
     store_folder_list_free(&l);
 
     /* The root itself as a Maildir is the folder "". */
-    make_maildir("l1");
+    mt_make_maildir("l1");
     test_assert(s->ops->list_folders(s, &l, &e));
     names = folder_names(&l);
     test_assert_streq(names, "[] [.hidden] [Archive.2020] [INBOX]");
@@ -192,12 +180,12 @@ static void test_list_dot(void)
 static void test_list_slash(void)
 {
     test_begin("maildir list_folders, sep '/': nested, cur/new/tmp skipped, loops end");
-    make_maildir("l2/INBOX");
-    make_maildir("l2/Archive/2020");
-    make_maildir("l2/Archive/2021");
-    make_maildir("l2/B");
-    make_maildir("l2/B/C");
-    make_maildir("l2/B/new/Hidden"); /* under a Maildir's new/: never looked at */
+    mt_make_maildir("l2/INBOX");
+    mt_make_maildir("l2/Archive/2020");
+    mt_make_maildir("l2/Archive/2021");
+    mt_make_maildir("l2/B");
+    mt_make_maildir("l2/B/C");
+    mt_make_maildir("l2/B/new/Hidden"); /* under a Maildir's new/: never looked at */
     char *link = path("l2/loop"), *target = path("l2");
     test_assert(symlink(target, link) == 0);
     free(link);
@@ -266,16 +254,6 @@ static void test_create_delete(void)
     test_end();
 }
 
-static struct store_folder *open_f(struct store *s, const char *name, bool for_write)
-{
-    struct store_folder *f = NULL;
-    struct err e = ERR_INIT;
-    if (!s->ops->open_folder(s, name, for_write, &f, &e))
-        test_fail_at(__FILE__, __LINE__, "open %s: %s", name, e.msg);
-    err_clear(&e);
-    return f;
-}
-
 static void list_all(struct store *s, struct store_folder *f, struct store_msg_list *l,
                      const struct store_list_opts *o)
 {
@@ -320,7 +298,7 @@ static char *msgs_text(const struct store_msg_list *l)
 static void test_scan(void)
 {
     test_begin("maildir open_folder: UIDs, foreign FMD5, duplicates, dot files");
-    make_maildir("s/INBOX");
+    mt_make_maildir("s/INBOX");
     put_file("s/INBOX/new/1700000001.M1.host", "plain delivery\n");
     put_file("s/INBOX/cur/1795503430_2.12700.vm,U=2,FMD5=" INBOX_MD5 ":2,S", "two\n");
     put_file("s/INBOX/cur/1795503431_0.12700.vm,U=3,FMD5=" OTHER_MD5 ":2,RS", "moved here\n");
@@ -331,7 +309,7 @@ static void test_scan(void)
     put_file("s/INBOX/cur/1795503433_0.1.vm,U=6,FMD5=" INBOX_MD5 ":2,FSa", "six\n");
     mkdirs("s/INBOX/cur/adir");
     struct store *s = new_store("s", '.');
-    struct store_folder *f = open_f(s, "INBOX", false);
+    struct store_folder *f = mt_open_folder(s, "INBOX", false);
     test_assert(f != NULL);
     const struct store_folder_info *info = s->ops->folder_info(f);
     test_assert_inteq(info->uidvalidity, 0);
@@ -370,7 +348,7 @@ static void test_scan_nametrans(void)
     struct maildir_opts o = {.name = "local", .root = root, .visible_name = to_other};
     struct store *s = store_maildir_new(&o);
     free(root);
-    struct store_folder *f = open_f(s, "INBOX", false);
+    struct store_folder *f = mt_open_folder(s, "INBOX", false);
     struct store_msg_list l = {0};
     list_all(s, f, &l, NULL);
     /* Now only the file with the other FMD5 belongs here. */
@@ -385,7 +363,7 @@ static void test_list_opts(void)
 {
     test_begin("maildir list_msgs: min_uid, max_size, maxage by file-name time");
     /* OTHER_MD5 is md5("Archive.2020"): these files belong to that folder. */
-    make_maildir("o/Archive.2020");
+    mt_make_maildir("o/Archive.2020");
 #define N(t, u) #t "_0.1.h,U=" #u ",FMD5=" OTHER_MD5 ":2,S"
     put_file("o/Archive.2020/cur/" N(1000, 10), "0123456789");
     put_file("o/Archive.2020/cur/" N(3000, 5), "0123");
@@ -396,7 +374,7 @@ static void test_list_opts(void)
     put_file("o/Archive.2020/new/1000.old.plain", "0");
 #undef N
     struct store *s = new_store("o", '.');
-    struct store_folder *f = open_f(s, "Archive.2020", false);
+    struct store_folder *f = mt_open_folder(s, "Archive.2020", false);
     struct store_msg_list l = {0};
     list_all(s, f, &l, NULL);
     assert_msgs(&l, "3:S 5:S 6:S 7:S 10:S 0: 0:");
@@ -436,14 +414,14 @@ static const struct store_msg *by_uid(const struct store_msg_list *l, uint32_t u
 static void test_set_flags(void)
 {
     test_begin("maildir set_flags: renames, new/ <-> cur/, renamed behind our back");
-    make_maildir("f/INBOX");
+    mt_make_maildir("f/INBOX");
     put_file("f/INBOX/new/1.a.h,U=1,FMD5=" INBOX_MD5 ":2,", "1\n");
     put_file("f/INBOX/cur/2.a.h,U=2,FMD5=" INBOX_MD5 ":2,S", "2\n");
     put_file("f/INBOX/cur/3.a.h,U=3,FMD5=" INBOX_MD5 ":2,S", "3\n");
     put_file("f/INBOX/new/4.a.h,U=4,FMD5=" INBOX_MD5 ":2,", "4\n");
     put_file("f/INBOX/new/1700000001.M1.host", "plain\n");
     struct store *s = new_store("f", '.');
-    struct store_folder *f = open_f(s, "INBOX", true);
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct store_msg_list l = {0};
     list_all(s, f, &l, NULL);
     struct err e = ERR_INIT;
@@ -481,7 +459,7 @@ static void test_set_flags(void)
 
     s->ops->close_folder(&f);
     /* Read back: what the store did is what a new scan sees. */
-    f = open_f(s, "INBOX", false);
+    f = mt_open_folder(s, "INBOX", false);
     list_all(s, f, &l, NULL);
     assert_msgs(&l, "1:S 2: 3:FRS 0:Fb");
     test_assert(!s->ops->set_flags(f, by_uid(&l, 1), 1, FLAG_DRAFT, true, &e));
@@ -496,13 +474,13 @@ static void test_set_flags(void)
 static void test_delete(void)
 {
     test_begin("maildir delete_msgs: unlink, already gone, renamed behind our back");
-    make_maildir("d/INBOX");
+    mt_make_maildir("d/INBOX");
     put_file("d/INBOX/cur/1.a.h,U=1,FMD5=" INBOX_MD5 ":2,S", "1\n");
     put_file("d/INBOX/cur/2.a.h,U=2,FMD5=" INBOX_MD5 ":2,S", "2\n");
     put_file("d/INBOX/new/3.a.h,U=3,FMD5=" INBOX_MD5 ":2,", "3\n");
     put_file("d/INBOX/new/4.a.h,U=4,FMD5=" INBOX_MD5 ":2,", "4\n");
     struct store *s = new_store("d", '.');
-    struct store_folder *f = open_f(s, "INBOX", true);
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct store_msg_list l = {0};
     list_all(s, f, &l, NULL);
     char *p = path("d/INBOX/cur/2.a.h,U=2,FMD5=" INBOX_MD5 ":2,S");
@@ -534,13 +512,13 @@ static void test_delete(void)
 static void test_set_uid(void)
 {
     test_begin("maildir set_uid: U= and FMD5= added, unique part and flags kept");
-    make_maildir("u/INBOX");
+    mt_make_maildir("u/INBOX");
     put_file("u/INBOX/new/1700000001.M1.host", "a\n");
     put_file("u/INBOX/cur/1.M2.h,S=100,W=102:2,S", "b\n");
     put_file("u/INBOX/cur/x,U=3,FMD5=" OTHER_MD5 ":2,RS", "c\n");
     put_file("u/INBOX/cur/,U=9:2,S", "d\n");
     struct store *s = new_store("u", '.');
-    struct store_folder *f = open_f(s, "INBOX", true);
+    struct store_folder *f = mt_open_folder(s, "INBOX", true);
     struct store_msg_list l = {0};
     list_all(s, f, &l, NULL);
     assert_msgs(&l, "0: 0:RS 0:S 0:S");
@@ -561,7 +539,7 @@ static void test_set_uid(void)
     test_assert(strstr(cur, pid) != NULL);
     free(cur);
     s->ops->close_folder(&f);
-    f = open_f(s, "INBOX", false);
+    f = mt_open_folder(s, "INBOX", false);
     list_all(s, f, &l, NULL);
     /* 42 went to the file in new/ (read first); 43..45 in directory order. */
     test_assert_inteq(l.n, 4);

@@ -186,6 +186,13 @@ static void folder_untagged(void *ctx, const struct imap_resp *r)
         store_imap_changes_untagged(f, r);
         return;
     }
+    if ((kind == IMAP_DATA_VANISHED || kind == IMAP_DATA_EXPUNGE) &&
+        store_imap_expunge_untagged(f, r))
+        return;
+    if (kind == IMAP_DATA_SEARCH && f->search_out) {
+        store_imap_search_into(f, r);
+        return;
+    }
     if (kind == IMAP_DATA_SEARCH) {
         store_imap_search_answer(f, r);
         return;
@@ -451,6 +458,7 @@ void store_imap_close_folder(struct store_folder **fp)
     err_clear(&f->save_err);
     err_clear(&f->flags_err);
     err_clear(&f->delete_err);
+    store_imap_expunge_forget(f);
     free(f->searches);
     free(f->name);
     free(f);
@@ -614,7 +622,7 @@ bool store_imap_fetch(struct store_folder *f, const struct store_msg *msgs, size
 
 /* ---- flags and deletion -------------------------------------------------------------- */
 
-static void store_done(void *ctx, const struct imap_resp *r, const struct err *e)
+void store_imap_store_done(void *ctx, const struct imap_resp *r, const struct err *e)
 {
     struct err *first = ctx;
     if (r && r->status != IMAP_STATUS_OK && !err_isset(first))
@@ -622,9 +630,8 @@ static void store_done(void *ctx, const struct imap_resp *r, const struct err *e
                 imap_status_name(r->status), r->text ? r->text : "");
 }
 
-/* Sends UID STORE commands for msgs; answers go to refused (which must outlive them). */
-static bool send_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                       const char *flaglist, bool add, struct err *refused, struct err *e)
+bool store_imap_send_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                           const char *flaglist, bool add, struct err *refused, struct err *e)
 {
     struct uidvec uids = UIDVEC_INIT;
     for (size_t i = 0; i < n; i++)
@@ -636,7 +643,7 @@ static bool send_flags(struct store_folder *f, const struct store_msg *msgs, siz
     for (size_t i = 0; i < uids.n && ok;) {
         buf_reset(&set);
         i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-        ok = imap_send(f->slot->session, 0, store_done, refused, e,
+        ok = imap_send(f->slot->session, 0, store_imap_store_done, refused, e,
                        "UID STORE %s %cFLAGS.SILENT %s", set.data, add ? '+' : '-', flaglist);
     }
     buf_release(&set);
@@ -664,87 +671,8 @@ bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, 
     store_imap_flag_list(f->st, flags, &list);
     bool ok = true;
     if (strcmp(list.data, "()") != 0)
-        ok = send_flags(f, msgs, n, list.data, add, &f->flags_err, e);
+        ok = store_imap_send_flags(f, msgs, n, list.data, add, &f->flags_err, e);
     buf_release(&list);
-    return ok;
-}
-
-/*
- * Sends \Deleted and the expunge (UID EXPUNGE only removes what is \Deleted);
- * refusals go to refused, which must outlive the answers.
- */
-static bool send_delete(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                        struct err *refused, struct err *e)
-{
-    struct imap_session *s = f->slot->session;
-    if (!s) {
-        err_set(e, ERR_FOLDER, ERRK_NETWORK, "folder %s: the connection was dropped", f->name);
-        return false;
-    }
-    bool ok = send_flags(f, msgs, n, "(\\Deleted)", true, refused, e);
-    crashpoint("imap-deleted-flagged");
-    if (!ok || !f->st->o.expunge)
-        return ok;
-    if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
-        /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
-         * as offlineimap does. */
-        ok = imap_send(s, 0, store_done, refused, e, "EXPUNGE");
-    } else {
-        struct uidvec uids = UIDVEC_INIT;
-        for (size_t i = 0; i < n; i++)
-            uidvec_push(&uids, msgs[i].uid);
-        uidvec_sort_unique(&uids);
-        struct buf set;
-        buf_init(&set, IMAP_SET_MAX + 64);
-        for (size_t i = 0; i < uids.n && ok;) {
-            buf_reset(&set);
-            i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-            ok = imap_send(s, 0, store_done, refused, e, "UID EXPUNGE %s", set.data);
-        }
-        buf_release(&set);
-        uidvec_free(&uids);
-    }
-    if (!ok)
-        err_prefix(e, "folder %s: ", f->name);
-    return ok;
-}
-
-/*
- * Pipelined behind the folder's other commands (APPENDs, flag changes):
- * store_imap_flush() waits for the answers and reports a refusal.
- */
-bool store_imap_delete_msgs_queued(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                                   struct err *e)
-{
-    if (n == 0)
-        return true;
-    return send_delete(f, msgs, n, &f->delete_err, e);
-}
-
-/* \Deleted and the expunge in one round trip, waited for here. */
-bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                            struct err *e)
-{
-    if (n == 0)
-        return true;
-    struct imap_session *s = f->slot->session;
-    struct err refused = ERR_INIT;
-    bool ok = send_delete(f, msgs, n, &refused, e);
-    /* Every command sent must be answered before refused goes out of scope. */
-    struct err we = ERR_INIT;
-    bool waited = s && imap_wait_all(s, &we);
-    if (ok && !waited) {
-        err_move(e, &we);
-        err_prefix(e, "folder %s: ", f->name);
-        ok = false;
-    }
-    err_clear(&we);
-    if (ok && err_isset(&refused)) {
-        err_move(e, &refused);
-        err_prefix(e, "folder %s: ", f->name);
-        ok = false;
-    }
-    err_clear(&refused);
     return ok;
 }
 

@@ -1,7 +1,8 @@
 /*
  * Private to the IMAP store: the connection pool and the open-folder state
  * shared by store_imap.c (store level), store_imap_folder.c (listing,
- * fetching, flags, deletion) and store_imap_save.c (APPEND).
+ * fetching, flags), store_imap_expunge.c (deletion) and store_imap_save.c
+ * (APPEND).
  */
 #ifndef STORE_IMAP_INTERNAL_H
 #define STORE_IMAP_INTERNAL_H
@@ -82,6 +83,15 @@ struct store_folder {
     struct err flags_err;
     /* Deletions sent and not yet answered (delete_msgs_queued): the first refusal. */
     struct err delete_err;
+    /*
+     * Deletions (store_imap_expunge.c): the UIDs sent in UID EXPUNGE and not
+     * yet confirmed, the UIDs the server reported gone meanwhile (VANISHED,
+     * with QRESYNC) and the number of "* n EXPUNGE" heard (without).
+     */
+    struct uidvec expunge_asked;
+    struct uidvec expunge_seen;
+    uint32_t expunge_count;
+    struct uidvec *search_out; /* when set, UID SEARCH answers go here */
     /* Without UIDPLUS: stored appends whose UID is still to be searched for. */
     struct append **searches;
     size_t n_searches, cap_searches;
@@ -142,12 +152,13 @@ bool store_imap_fetch(struct store_folder *f, const struct store_msg *msgs, size
                       const struct store_sink *sink, struct err *e);
 bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
                           flagset_t flags, bool add, struct err *e);
-bool store_imap_delete_msgs_queued(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                                   struct err *e);
-bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                            struct err *e);
 bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                         struct err *e);
+/* Sends UID STORE commands for msgs; answers go to refused (which must outlive them). */
+bool store_imap_send_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                           const char *flaglist, bool add, struct err *refused, struct err *e);
+/* Answer callback of a STORE or EXPUNGE: ctx is the struct err of the first refusal. */
+void store_imap_store_done(void *ctx, const struct imap_resp *r, const struct err *e);
 /* A FETCH answer with UID and FLAGS, into f->list_out (listing and changes). */
 void store_imap_list_fetch(struct store_folder *f, const struct imap_fetch *ft);
 /* Index of uid in f->wanted, or -1. */
@@ -175,5 +186,23 @@ bool store_imap_flush(struct store_folder *f, struct err *e);
 void store_imap_save_drop(struct store_folder *f);
 /* An untagged SEARCH answer for the UID searches of store_imap_flush(). */
 void store_imap_search_answer(struct store_folder *f, const struct imap_resp *r);
+
+/* store_imap_expunge.c */
+bool store_imap_delete_msgs_queued(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                                   struct err *e);
+bool store_imap_delete_msgs(struct store_folder *f, const struct store_msg *msgs, size_t n,
+                            struct err *e);
+/* A VANISHED or EXPUNGE while deletions are unconfirmed: taken (true) or not ours. */
+bool store_imap_expunge_untagged(struct store_folder *f, const struct imap_resp *r);
+/* A SEARCH answer into f->search_out. */
+void store_imap_search_into(struct store_folder *f, const struct imap_resp *r);
+/*
+ * Once every command is answered: did the server expunge what it was asked
+ * to?  What it did not report is asked again, then looked up; false (a
+ * folder error) when it still holds any of them.
+ */
+bool store_imap_expunge_confirm(struct store_folder *f, struct err *e);
+/* Drop the deletion state (at close). */
+void store_imap_expunge_forget(struct store_folder *f);
 
 #endif

@@ -310,31 +310,33 @@ bool store_imap_flush(struct store_folder *f, struct err *e)
     }
     if (!imap_wait_all(f->slot->session, e)) {
         err_prefix(e, "folder %s: ", f->name);
+        store_imap_expunge_forget(f);
         return false;
     }
     if (f->n_searches && !run_searches(f, e)) {
         err_prefix(e, "folder %s: ", f->name);
+        store_imap_expunge_forget(f);
         return false;
     }
+    bool ok = false;
     if (err_isset(&f->save_err)) {
         err_set(e, f->save_err.scope, f->save_err.kind, "%s", f->save_err.msg);
         err_clear(&f->save_err);
-        return false;
-    }
-    if (err_isset(&f->delete_err)) {
+    } else if (err_isset(&f->delete_err)) {
         err_set(e, f->delete_err.scope, f->delete_err.kind, "folder %s: %s", f->name,
                 f->delete_err.msg);
         err_clear(&f->delete_err);
         err_clear(&f->flags_err);
-        return false;
-    }
-    if (err_isset(&f->flags_err)) {
+    } else if (err_isset(&f->flags_err)) {
         err_set(e, f->flags_err.scope, f->flags_err.kind, "folder %s: %s", f->name,
                 f->flags_err.msg);
         err_clear(&f->flags_err);
-        return false;
+    } else {
+        /* Everything answered and accepted: did the expunges happen? */
+        return store_imap_expunge_confirm(f, e);
     }
-    return true;
+    store_imap_expunge_forget(f);
+    return ok;
 }
 
 void store_imap_save_drop(struct store_folder *f)

@@ -736,3 +736,102 @@ def test_delete_store_refused(client, servers, mailgen):
     client.configure(srv2)
     check_run(client.run(), srv2, status=0)
     assert sorted(_status_flags(client)) == [1]
+
+
+def _delete_uid2(client, servers, mailgen):
+    """A synced INBOX (UIDs 1, 2) whose message 2 was then deleted locally."""
+    _synced_pair(client, servers, mailgen)
+    victim = [m for m in md.read_folder(client.maildir, 'INBOX') if m.uid == 2][0]
+    md.delete(victim.path)
+
+
+def _expunges(srv) -> list[str]:
+    return [t.decode() for c in srv.connections for _, t in c.commands
+            if t.decode().startswith('UID EXPUNGE') or t.decode().startswith('UID SEARCH')]
+
+
+def test_expunge_not_reported_is_asked_again(client, servers, mailgen):
+    """An OK to UID EXPUNGE that reports nothing expunged (Dovecot, when it ran the
+    UID EXPUNGE beside the \\Deleted STORE it was pipelined with): the deletion is not
+    taken as done. Once every answer is in, the UID is expunged again; the server's
+    report of it then lets the deletion be recorded."""
+    _delete_uid2(client, servers, mailgen)
+    script = [*login(), *list_folders(['INBOX']), select('INBOX', 2, uidnext=3),
+              fetch_flags({1: (), 2: ()}),
+              Step(r'UID STORE 2 \+FLAGS\.SILENT \(\\Deleted\)', ok()),
+              Step(r'UID EXPUNGE 2', ok('Expunge completed')),
+              Step(r'UID EXPUNGE 2', b'* 2 EXPUNGE\r\n', ok('Expunge completed'))]
+    srv = servers(script)
+    client.configure(srv)
+    check_run(client.run(), srv, status=0)
+    assert not srv.all_unexpected(), srv.describe()
+    assert _expunges(srv) == ['UID EXPUNGE 2', 'UID EXPUNGE 2'], srv.describe()
+    assert sorted(_status_flags(client)) == [1]
+
+
+def _qresync_pair_deleted(client, servers, mailgen):
+    """As _delete_uid2, with a server that has QRESYNC (it reports expunges as VANISHED)."""
+    inbox = dict(enumerate(msgs(mailgen, 2), 1))
+    s1 = [*modseq_session('INBOX', 2, 3, 10), fetch_flags({1: (), 2: ()}), fetch_bodies(inbox)]
+    srv = servers(s1, caps=MODSEQ_CAPS)
+    client.configure(srv)
+    check_run(client.run(), srv, status=0)
+    victim = [m for m in md.read_folder(client.maildir, 'INBOX') if m.uid == 2][0]
+    md.delete(victim.path)
+
+
+@pytest.mark.parametrize('first_report', [b'', b'* VANISHED 2\r\n'],
+                         ids=['not-reported', 'reported'])
+def test_expunge_with_qresync_is_confirmed_by_vanished(client, servers, mailgen, first_report):
+    """With QRESYNC the server names what it expunged (VANISHED): a UID it names is
+    done with one UID EXPUNGE; one it does not name is expunged again, and recorded once
+    named."""
+    _qresync_pair_deleted(client, servers, mailgen)
+    s2 = [*modseq_session('INBOX', 2, 3, 10),
+          Step(r'UID STORE 2 \+FLAGS\.SILENT \(\\Deleted\)', ok()),
+          Step(r'UID EXPUNGE 2', first_report, ok('Expunge completed'))]
+    if not first_report:
+        s2.append(Step(r'UID EXPUNGE 2', b'* VANISHED 2\r\n', ok('Expunge completed')))
+    srv = servers(s2, caps=MODSEQ_CAPS)
+    client.configure(srv)
+    check_run(client.run(), srv, status=0)
+    assert not srv.all_unexpected(), srv.describe()
+    assert _expunges(srv) == ['UID EXPUNGE 2'] * (1 if first_report else 2), srv.describe()
+    assert sorted(_status_flags(client)) == [1]
+
+
+def _never_reported(search_answer: bytes) -> list[Step]:
+    """The second run of _delete_uid2 against a server that reports no expunge of UID 2,
+    asked twice, then answers its lookup with search_answer."""
+    return [*login(), *list_folders(['INBOX']), select('INBOX', 2, uidnext=3),
+            fetch_flags({1: (), 2: ()}),
+            Step(r'UID STORE 2 \+FLAGS\.SILENT \(\\Deleted\)', ok()),
+            Step(r'UID EXPUNGE 2', ok('Expunge completed')),
+            Step(r'UID EXPUNGE 2', ok('Expunge completed')),
+            Step(r'UID SEARCH UID 2', search_answer, ok('Search completed'))]
+
+
+def test_expunge_never_done_keeps_the_row(client, servers, mailgen):
+    """A server that answers OK to UID EXPUNGE twice and still holds the message: the
+    folder fails naming the UID, and the status row stays, so the message is neither
+    downloaded again nor forgotten; the next run deletes it again."""
+    _delete_uid2(client, servers, mailgen)
+    srv = servers(_never_reported(b'* SEARCH 2\r\n'))
+    client.configure(srv)
+    m = client.run()
+    check_run(m, srv, status=1)
+    assert not srv.all_unexpected(), srv.describe()
+    assert_line_names(error_lines(m), m, 'INBOX', 'UID 2', 'still holds')
+    assert sorted(_status_flags(client)) == [1, 2], 'an expunge the server did not do was recorded'
+    assert sorted(u for u in client.by_uid('INBOX') if u is not None) == [1]
+
+
+def test_expunge_of_a_message_already_gone(client, servers, mailgen):
+    """No report for a UID another client had expunged already: the lookup finds it
+    gone, and the deletion is recorded."""
+    _delete_uid2(client, servers, mailgen)
+    srv = servers(_never_reported(b'* SEARCH\r\n'))
+    client.configure(srv)
+    check_run(client.run(), srv, status=0)
+    assert not srv.all_unexpected(), srv.describe()
+    assert sorted(_status_flags(client)) == [1]

@@ -357,6 +357,8 @@ static void sync_one(struct folder_jobs *fj, const struct folder_pair *fp)
     if (ok) {
         struct sync_folder_job job = make_job(a, fp, status, plain, rval, lval, &ignore);
         job.startuid_path = startuid;
+        /* skip_old is only read while the workers run. */
+        job.local_hint = sync_skip_local_hint(&fj->skip_old, &job);
         struct prof_mark pm;
         prof_begin(&pm);
         ok = sync_folder_run(&job, &stats, &e);

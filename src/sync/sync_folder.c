@@ -192,6 +192,33 @@ static bool same_as_status(const struct status_rows *rows, const struct store_ms
 }
 
 /*
+ * The changes the SELECT brought since the saved HIGHESTMODSEQ hold nothing
+ * the status does not record: each changed message is a row with the same
+ * flags, no expunged UID is a row (or the server's UIDs are the rows'), and
+ * the server holds as many messages as the status.
+ */
+static bool changes_in_status(const struct store_changes *ch, const struct status_rows *rows,
+                              uint32_t exists)
+{
+    if (rows->n != exists || (!ch->have_vanished && !ch->have_all))
+        return false;
+    for (size_t i = 0; i < ch->changed.n; i++) {
+        const struct status_row *row = status_rows_find(rows, ch->changed.v[i].uid);
+        if (!row || row->flags != ch->changed.v[i].flags)
+            return false;
+    }
+    for (size_t i = 0; ch->have_vanished && i < ch->vanished.n; i++)
+        if (status_rows_find(rows, ch->vanished.v[i]))
+            return false;
+    if (ch->have_all && ch->all.n != rows->n)
+        return false;
+    for (size_t i = 0; ch->have_all && i < ch->all.n; i++)
+        if (!status_rows_find(rows, ch->all.v[i]))
+            return false;
+    return true;
+}
+
+/*
  * offlineimap's quick sync (-q, quick): a folder is unchanged when the server
  * holds as many messages as the status and the local list equals the status
  * in UIDs and flags.  Server-side flag changes are not seen, by design.
@@ -293,20 +320,31 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         !windowed && sel_same && rs && saved.have_remote && rs->highestmodseq != 0 &&
         rs->uidvalidity == saved.remote.uidvalidity && rs->uidnext == saved.remote.uidnext &&
         rs->messages == saved.remote.messages && rs->highestmodseq == saved.remote.highestmodseq;
-    bool local_same = !windowed && sel_same && saved.local_stamp && stamp.len &&
-                      !strcmp(saved.local_stamp, stamp.data);
+    /*
+     * The local folder is as the status records it: its stamp is the one
+     * saved with the status, or the one of the skip-list line that still
+     * describes this status database (after a sync that wrote to the folder,
+     * the line gets the stamp once its own changes are old enough).
+     */
+    bool local_same = !windowed && sel_same && stamp.len && !stamp_racy &&
+                      ((saved.local_stamp && !strcmp(saved.local_stamp, stamp.data)) ||
+                       (j->local_hint && !strcmp(j->local_hint, stamp.data)));
+    /* Uploads a crash left unrecorded: the folder needs the full sync's recovery. */
     bool pending = false;
-    if (server_same && !j->dry_run) {
+    if ((server_same || local_same) && !j->dry_run) {
         struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
         pending = !status_db_state_list(r.db, SYNC_UPLOAD_KEY, &keys, &values, e) || keys.n > 0;
         strvec_free(&keys);
         strvec_free(&values);
         if (err_isset(e))
             goto out;
+    }
+    if (server_same && !j->dry_run) {
         if (local_same && !pending) {
             log_debug(LOGC_SYNC, "folder %s: unchanged on both sides since the last sync",
                       j->remote_name);
             fin = saved;
+            fin.local_stamp = stamp.data; /* the saved one, or the line's */
             have_fin = true;
             ok = true;
             skipped = true;
@@ -397,6 +435,30 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     }
 
     enum sync_list_how how = SYNC_LIST_FULL;
+    /*
+     * The server moved since the saved HIGHESTMODSEQ, the local folder did
+     * not, and every change the SELECT brought is in the status already: the
+     * server only shows our own changes of the last run (its APPENDs, flag
+     * changes and expunges, after the counters it saved).  Nothing to do,
+     * and the local folder (a scan of every file) need not be read.
+     */
+    if (have_pre && local_same && !pending && !j->dry_run && !j->quick && r.lf && r.rf &&
+        !j->startdate_side && !j->maxage_cutoff && !taken_over &&
+        changes_in_status(&pre, &rows, opened.exists)) {
+        log_debug(LOGC_SYNC,
+                  "folder %s: the server's changes are all in the status, local folder unchanged",
+                  j->remote_name);
+        /* As above: the database is left as it is; the skip list gets the line. */
+        fin = saved;
+        fin.remote = (struct store_folder_status){opened.uidvalidity, opened.uidnext, opened.exists,
+                                                  opened.highestmodseq};
+        fin.local_stamp = stamp.data;
+        fin.select = sel;
+        have_fin = true;
+        ok = true;
+        skipped = true;
+        goto out;
+    }
     if (j->startdate_side && !local_absent && !remote_absent) {
         emit_list(j, j->remote, j->remote_name, false, 0);
         emit_list(j, j->local, j->local_name, false, 0);

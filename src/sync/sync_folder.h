@@ -57,6 +57,13 @@ struct sync_folder_job {
     /* The server's counters for this folder from the folder listing, or NULL. */
     const struct store_folder_status *remote_status;
     /*
+     * The local stamp of the folder's skip-list line when that line still
+     * describes the status database (sync_skip_local_hint), or NULL: the
+     * local folder at this stamp holds what the status records, even when the
+     * server has moved since (our own changes of the last run).
+     */
+    const char *local_hint;
+    /*
      * The deletion guard: refuse this folder's deletions (either side) when
      * they would remove more than guard_percent of what the status knows and
      * at least guard_minimum messages, unless guard_allowed.  0 or 100 = off.

@@ -324,6 +324,32 @@ static int64_t mtime_ns(const struct stat *sb)
     return (int64_t)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
 }
 
+/* j's line in l if it still describes j's status database and selection, else NULL. */
+static const struct skip_entry *line_of(const struct skip_list *l, const struct sync_folder_job *j)
+{
+    struct skip_entry key = {.status_path = (char *)j->status_path};
+    const struct skip_entry *en = l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_entry) : NULL;
+    if (!en || strcmp(en->remote, j->remote_name) != 0 || strcmp(en->local, j->local_name) != 0)
+        return NULL;
+    struct stat sb;
+    if (!status_identity(j->status_path, &sb) || (uint64_t)sb.st_dev != en->dev ||
+        (uint64_t)sb.st_ino != en->ino || (uint64_t)sb.st_size != en->size ||
+        mtime_ns(&sb) != en->mtime_ns)
+        return NULL;
+    char *sel = sync_selection_text(j);
+    bool same = !strcmp(sel, en->select);
+    free(sel);
+    return same ? en : NULL;
+}
+
+const char *sync_skip_local_hint(const struct skip_list *l, const struct sync_folder_job *j)
+{
+    if (j->local_absent || j->remote_absent || sync_job_windowed(j))
+        return NULL;
+    const struct skip_entry *en = line_of(l, j);
+    return en ? en->local_stamp : NULL;
+}
+
 bool sync_skip_check(const struct skip_list *l, const struct sync_folder_job *j,
                      struct skip_entry *kept)
 {
@@ -331,28 +357,17 @@ bool sync_skip_check(const struct skip_list *l, const struct sync_folder_job *j,
     if (!l->n || !rs || !rs->highestmodseq || j->local_absent || j->remote_absent ||
         sync_job_windowed(j) || !j->local->ops->folder_stamp)
         return false;
-    struct skip_entry key = {.status_path = (char *)j->status_path};
-    const struct skip_entry *en = bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_entry);
-    if (!en || strcmp(en->remote, j->remote_name) != 0 || strcmp(en->local, j->local_name) != 0 ||
-        rs->uidvalidity != en->remote_st.uidvalidity || rs->uidnext != en->remote_st.uidnext ||
-        rs->messages != en->remote_st.messages || rs->highestmodseq != en->remote_st.highestmodseq)
-        return false;
-    struct stat sb;
-    if (!status_identity(j->status_path, &sb) || (uint64_t)sb.st_dev != en->dev ||
-        (uint64_t)sb.st_ino != en->ino || (uint64_t)sb.st_size != en->size ||
-        mtime_ns(&sb) != en->mtime_ns)
-        return false;
-    char *sel = sync_selection_text(j);
-    bool same = !strcmp(sel, en->select);
-    free(sel);
-    if (!same)
+    const struct skip_entry *en = line_of(l, j);
+    if (!en || rs->uidvalidity != en->remote_st.uidvalidity ||
+        rs->uidnext != en->remote_st.uidnext || rs->messages != en->remote_st.messages ||
+        rs->highestmodseq != en->remote_st.highestmodseq)
         return false;
     struct buf stamp;
     buf_init(&stamp, 1024);
     bool racy = false;
     struct err se = ERR_INIT;
-    same = j->local->ops->folder_stamp(j->local, j->local_name, &stamp, &racy, &se) && !racy &&
-           stamp.len && !strcmp(stamp.data, en->local_stamp);
+    bool same = j->local->ops->folder_stamp(j->local, j->local_name, &stamp, &racy, &se) && !racy &&
+                stamp.len && !strcmp(stamp.data, en->local_stamp);
     err_clear(&se);
     buf_release(&stamp);
     if (!same)

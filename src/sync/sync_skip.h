@@ -62,6 +62,13 @@ void sync_skip_add(struct skip_list *l, struct skip_entry *en);
 void sync_skip_entry_free(struct skip_entry *en);
 
 /*
+ * The local stamp of job's line in l when the line still describes the
+ * status database (same file identity, names and selection), whatever the
+ * server's counters: NULL otherwise.  Points into l.
+ */
+const char *sync_skip_local_hint(const struct skip_list *l, const struct sync_folder_job *job);
+
+/*
  * True if job's folder is unchanged on both sides by l: then *kept is a
  * copy of the line (for the next file).  Reads the local stamp and stats the
  * status file; false whenever anything does not match or cannot be read.

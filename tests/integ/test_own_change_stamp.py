@@ -126,3 +126,72 @@ def test_renames_and_deletions_of_our_own_are_covered_too(dovecot, oimap, mailge
     r = oimap.sync('-d', 'sync')
     assert skipped_by_list(r) == {'INBOX'}, second.stdout + second.stderr + r.stdout
     oimap.assert_in_sync()
+
+
+def local_lists(r):
+    """Folders whose local message list the run read (offlineimap's event)."""
+    return set(re.findall(r'Loading message list for Maildir\[(\S+)\]', r.stdout + r.stderr))
+
+
+def own_changes_seen(r):
+    return set(re.findall(r"folder (\S+): the server's changes are all in the status",
+                          r.stdout + r.stderr))
+
+
+def send_local_changes(oimap, mailgen):
+    """A flag change, a deletion and a new message in INBOX, sent to the server by a run
+    that then gets the folder's skip-list line: the server's counters in it are those
+    from before these changes."""
+    cur = oimap.local_folder('INBOX') / 'cur'
+    names = sorted(n for n in os.listdir(cur) if ':2,' in n)
+    os.rename(cur / names[0], cur / (names[0].split(':2,')[0] + ':2,FS'))
+    os.unlink(cur / names[1])
+    md.add_message(oimap.local_folder('INBOX'), mailgen.plain(subject='written here'))
+    return sync_paused_once(oimap)
+
+
+def test_our_own_changes_are_not_read_back(dovecot, oimap, mailgen):
+    """The run after one that sent local changes sees the server moved, by our own
+    APPEND, STORE and EXPUNGE. The changes since the saved HIGHESTMODSEQ are all in the
+    status and the local folder still has the stamp of its line, so the folder is done
+    without reading the local folder (a scan of every file), and its line gets the
+    server's new counters: the run after that skips it from the list."""
+    seed(dovecot, mailgen)
+    oimap.sync()
+    sent = send_local_changes(oimap, mailgen)
+    assert 'INBOX' in local_lists(sent)
+    r = oimap.sync('-d', 'sync,imap')
+    out = sent.stdout + sent.stderr + '\n-----\n' + r.stdout + r.stderr
+    assert own_changes_seen(r) == {'INBOX'}, out
+    assert 'INBOX' not in local_lists(r), out
+    assert re.search(r'> A\d+ UID FETCH .*\(CHANGEDSINCE \d+ VANISHED\)', out), out
+    oimap.assert_in_sync()
+    r = oimap.sync('-d', 'sync,imap')
+    assert skipped_by_list(r) == {'INBOX'}, r.stdout + r.stderr
+    assert not re.search(r'> A\d+ (SELECT|EXAMINE|UID FETCH)', r.stdout + r.stderr)
+    oimap.assert_in_sync()
+
+
+def test_changes_after_our_own_are_synced(dovecot, oimap, mailgen):
+    """After our own changes, one by someone else is not taken for ours: on the server
+    (its change is not in the status) or locally (the stamp moved), the folder is read
+    and synced in full."""
+    seed(dovecot, mailgen)
+    oimap.sync()
+    send_local_changes(oimap, mailgen)
+    uid = sorted(dovecot.flags('INBOX'))[-1]
+    dovecot.set_flags('INBOX', uid, '\\Answered')
+    r = oimap.sync('-d', 'sync')
+    assert own_changes_seen(r) == set() and 'INBOX' in local_lists(r), r.stdout + r.stderr
+    oimap.assert_in_sync()
+    assert sum('R' in m.flags for m in oimap.local()['INBOX']) == 1
+
+    send_local_changes(oimap, mailgen)
+    cur = oimap.local_folder('INBOX') / 'cur'
+    name = sorted(n for n in os.listdir(cur) if ':2,' in n and 'D' not in n.split(':2,')[1])[0]
+    os.rename(cur / name, cur / (name.split(':2,')[0] + ':2,' +
+                                 ''.join(sorted(name.split(':2,')[1] + 'D'))))
+    r = oimap.sync('-d', 'sync')
+    assert own_changes_seen(r) == set() and 'INBOX' in local_lists(r), r.stdout + r.stderr
+    oimap.assert_in_sync()
+    assert sum('\\Draft' in fl for fl, _ in dovecot.messages('INBOX').values()) == 1

@@ -353,7 +353,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     }
     if (!status_db_load(r.db, &rows, e))
         goto out;
-    if (!local_absent &&
+    /*
+     * The local folder unchanged and the server moved: the server is opened
+     * first, for its changes may all be in the status already (below), and
+     * then the local folder (whose opening reads every file name) is not.
+     */
+    bool remote_first = local_same && !server_same && !pending && !j->dry_run && !j->quick &&
+                        !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent;
+    if (!local_absent && !remote_first &&
         !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
         goto out;
     /*
@@ -406,6 +413,32 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct store_folder_info opened = {0};
     if (r.rf)
         opened = *j->remote->ops->folder_info(r.rf);
+    if (remote_first) {
+        /*
+         * Every change the SELECT brought since the saved HIGHESTMODSEQ is in
+         * the status already: the server only shows our own changes of the
+         * last run (its APPENDs, flag changes and expunges, made after the
+         * counters it saved).  Nothing to do, and the local folder is not read.
+         */
+        if (have_pre && changes_in_status(&pre, &rows, opened.exists)) {
+            log_debug(LOGC_SYNC,
+                      "folder %s: the server's changes are all in the status, local folder "
+                      "unchanged",
+                      j->remote_name);
+            /* As above: the database is left as it is; the skip list gets the line. */
+            fin = saved;
+            fin.remote = (struct store_folder_status){opened.uidvalidity, opened.uidnext,
+                                                      opened.exists, opened.highestmodseq};
+            fin.local_stamp = stamp.data;
+            fin.select = sel;
+            have_fin = true;
+            ok = true;
+            skipped = true;
+            goto out;
+        }
+        if (!j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
+            goto out;
+    }
     /* Opened for writing, but the server said [READ-ONLY]. */
     r.remote_ro = r.rf && !j->plan.remote_readonly && opened.readonly;
     if (r.remote_ro)
@@ -435,30 +468,6 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     }
 
     enum sync_list_how how = SYNC_LIST_FULL;
-    /*
-     * The server moved since the saved HIGHESTMODSEQ, the local folder did
-     * not, and every change the SELECT brought is in the status already: the
-     * server only shows our own changes of the last run (its APPENDs, flag
-     * changes and expunges, after the counters it saved).  Nothing to do,
-     * and the local folder (a scan of every file) need not be read.
-     */
-    if (have_pre && local_same && !pending && !j->dry_run && !j->quick && r.lf && r.rf &&
-        !j->startdate_side && !j->maxage_cutoff && !taken_over &&
-        changes_in_status(&pre, &rows, opened.exists)) {
-        log_debug(LOGC_SYNC,
-                  "folder %s: the server's changes are all in the status, local folder unchanged",
-                  j->remote_name);
-        /* As above: the database is left as it is; the skip list gets the line. */
-        fin = saved;
-        fin.remote = (struct store_folder_status){opened.uidvalidity, opened.uidnext, opened.exists,
-                                                  opened.highestmodseq};
-        fin.local_stamp = stamp.data;
-        fin.select = sel;
-        have_fin = true;
-        ok = true;
-        skipped = true;
-        goto out;
-    }
     if (j->startdate_side && !local_absent && !remote_absent) {
         emit_list(j, j->remote, j->remote_name, false, 0);
         emit_list(j, j->local, j->local_name, false, 0);

@@ -154,16 +154,18 @@ def test_our_own_changes_are_not_read_back(dovecot, oimap, mailgen):
     """The run after one that sent local changes sees the server moved, by our own
     APPEND, STORE and EXPUNGE. The changes since the saved HIGHESTMODSEQ are all in the
     status and the local folder still has the stamp of its line, so the folder is done
-    without reading the local folder (a scan of every file), and its line gets the
+    without opening the local folder (a scan of every file name), and its line gets the
     server's new counters: the run after that skips it from the list."""
     seed(dovecot, mailgen)
     oimap.sync()
     sent = send_local_changes(oimap, mailgen)
     assert 'INBOX' in local_lists(sent)
-    r = oimap.sync('-d', 'sync,imap')
+    r = oimap.sync('-d', 'sync,imap,maildir')
     out = sent.stdout + sent.stderr + '\n-----\n' + r.stdout + r.stderr
     assert own_changes_seen(r) == {'INBOX'}, out
     assert 'INBOX' not in local_lists(r), out
+    # Not even opened: opening a Maildir folder reads every file name.
+    assert not re.search(r'Maildir folder \S+: \d+ messages', r.stdout + r.stderr), out
     assert re.search(r'> A\d+ UID FETCH .*\(CHANGEDSINCE \d+ VANISHED\)', out), out
     oimap.assert_in_sync()
     r = oimap.sync('-d', 'sync,imap')

@@ -306,43 +306,86 @@ int status_db_upgraded_from(const struct status_db *db)
 
 /* ---- rows ---- */
 
-bool status_db_load(struct status_db *db, struct status_rows *rows, struct err *e)
+/* The row st stands on (id, flags, mtime, labels), into rows. */
+static bool push_row(struct status_db *db, sqlite3_stmt *st, struct status_rows *rows,
+                     struct err *e)
 {
-    status_rows_clear(rows);
+    sqlite3_int64 id = sqlite3_column_int64(st, 0);
+    if (id < 1 || id > UINT32_MAX) {
+        err_set(e, ERR_FOLDER, ERRK_GENERIC,
+                "The status database %s holds a row with UID %lld, which is not a valid IMAP "
+                "UID; move the file away and run again.",
+                db->path, (long long)id);
+        return false;
+    }
+    const unsigned char *flags = sqlite3_column_text(st, 1);
+    int flags_len = sqlite3_column_bytes(st, 1);
+    /* NULL mtime or labels: offlineimap's issue #103; read as none. */
+    sqlite3_int64 mtime = sqlite3_column_int64(st, 2);
+    const char *labels = (const char *)sqlite3_column_text(st, 3);
+    status_rows_push(rows, (uint32_t)id,
+                     flags ? flags_from_letters((const char *)flags, (size_t)flags_len) : 0, mtime,
+                     labels);
+    return true;
+}
+
+/* Every row sql selects (id, flags, mtime, labels; ? bound to bind when not 0), into rows. */
+static bool read_rows(struct status_db *db, const char *sql, sqlite3_int64 bind,
+                      struct status_rows *rows, struct err *e)
+{
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db->h, "SELECT id,flags,mtime,labels FROM status ORDER BY id", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
         sdb_error(db, e, rc, "read the status rows");
         return false;
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_int64 id = sqlite3_column_int64(st, 0);
-        if (id < 1 || id > UINT32_MAX) {
-            err_set(e, ERR_FOLDER, ERRK_GENERIC,
-                    "The status database %s holds a row with UID %lld, which is not a valid "
-                    "IMAP UID; move the file away and run again.",
-                    db->path, (long long)id);
+    if (bind)
+        sqlite3_bind_int64(st, 1, bind);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (!push_row(db, st, rows, e)) {
             sqlite3_finalize(st);
-            status_rows_clear(rows);
             return false;
         }
-        const unsigned char *flags = sqlite3_column_text(st, 1);
-        int flags_len = sqlite3_column_bytes(st, 1);
-        /* NULL mtime or labels: offlineimap's issue #103; read as none. */
-        sqlite3_int64 mtime = sqlite3_column_int64(st, 2);
-        const char *labels = (const char *)sqlite3_column_text(st, 3);
-        status_rows_push(rows, (uint32_t)id,
-                         flags ? flags_from_letters((const char *)flags, (size_t)flags_len) : 0,
-                         mtime, labels);
-    }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         sdb_error(db, e, rc, "read the status rows");
+        return false;
+    }
+    return true;
+}
+
+bool status_db_load(struct status_db *db, struct status_rows *rows, struct err *e)
+{
+    status_rows_clear(rows);
+    if (!read_rows(db, "SELECT id,flags,mtime,labels FROM status ORDER BY id", 0, rows, e)) {
         status_rows_clear(rows);
         return false;
     }
     status_rows_sort(rows); /* already in order: this only checks */
+    return true;
+}
+
+bool status_db_load_some(struct status_db *db, const uint32_t *uids, size_t n,
+                         struct status_rows *rows, size_t *total_r, struct err *e)
+{
+    status_rows_clear(rows);
+    *total_r = 0;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->h, "SELECT COUNT(*) FROM status", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        *total_r = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        sdb_error(db, e, rc, "count the status rows");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (uids[i] && !read_rows(db, "SELECT id,flags,mtime,labels FROM status WHERE id=?",
+                                  uids[i], rows, e)) {
+            status_rows_clear(rows);
+            return false;
+        }
+    status_rows_sort(rows);
     return true;
 }
 

@@ -75,6 +75,13 @@ int status_db_upgraded_from(const struct status_db *db);
 
 /* Read every row into rows (cleared first), sorted by uid. */
 bool status_db_load(struct status_db *db, struct status_rows *rows, struct err *e);
+/*
+ * Only the rows of uids (those the status holds, sorted into rows) and, in
+ * *total_r, how many rows the status holds in all: a check of a few changes
+ * against a large status without reading every row.
+ */
+bool status_db_load_some(struct status_db *db, const uint32_t *uids, size_t n,
+                         struct status_rows *rows, size_t *total_r, struct err *e);
 
 /* Group writes into one durable commit; transactions do not nest. */
 bool status_db_begin(struct status_db *db, struct err *e);

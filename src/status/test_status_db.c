@@ -263,6 +263,30 @@ static void test_db_rows(void)
     status_db_close(&db);
     test_end();
 
+    test_begin("some rows: only the UIDs asked (absent ones skipped), and the count of all");
+    test_assert(status_db_open(path, &db, &e));
+    test_assert(status_db_put(db, 20, FLAG_SEEN, 0, "lbl", &e));
+    test_assert(status_db_put(db, 30, 0, 0, NULL, &e));
+    size_t total = 0;
+    uint32_t want[] = {30, 8, 9, 30, 0};
+    test_assert(status_db_load_some(db, want, 5, &rows, &total, &e));
+    test_assert_inteq(total, 4);
+    test_assert_inteq(rows.n, 2);
+    test_assert(rows.v[0].uid == 9 && rows.v[1].uid == 30);
+    check_row(&rows, 9, "F", 1, "x");
+    check_row(&rows, 30, "", 0, NULL);
+    test_assert(status_db_load_some(db, NULL, 0, &rows, &total, &e));
+    test_assert(rows.n == 0 && total == 4);
+    status_db_close(&db);
+    raw_exec(path, "INSERT INTO status VALUES (-4, 'S', 0, '')");
+    test_assert(status_db_open(path, &db, &e));
+    uint32_t bad[] = {7};
+    test_assert(status_db_load_some(db, bad, 1, &rows, &total, &e)); /* the bad row not asked */
+    test_assert(rows.n == 1 && total == 5);
+    status_db_close(&db);
+    raw_exec(path, "DELETE FROM status WHERE id IN (-4, 20, 30)"); /* as the next tests expect */
+    test_end();
+
     test_begin("rows written by others: NULLs, bad UIDs");
     char *other = tpath("other-rows.db");
     test_assert(status_db_open(other, &db, &e));

@@ -191,16 +191,20 @@ static bool same_as_status(const struct status_rows *rows, const struct store_ms
     return same;
 }
 
+/* At most this many changed and expunged UIDs are looked up row by row. */
+#define SOME_ROWS_MAX 1024
+
 /*
  * The changes the SELECT brought since the saved HIGHESTMODSEQ hold nothing
  * the status does not record: each changed message is a row with the same
  * flags, no expunged UID is a row (or the server's UIDs are the rows'), and
- * the server holds as many messages as the status.
+ * the server holds as many messages as the status (total rows; rows may hold
+ * only those of the changed and expunged UIDs).
  */
 static bool changes_in_status(const struct store_changes *ch, const struct status_rows *rows,
-                              uint32_t exists)
+                              size_t total, uint32_t exists)
 {
-    if (rows->n != exists || (!ch->have_vanished && !ch->have_all))
+    if (total != exists || (!ch->have_vanished && !ch->have_all))
         return false;
     for (size_t i = 0; i < ch->changed.n; i++) {
         const struct status_row *row = status_rows_find(rows, ch->changed.v[i].uid);
@@ -210,7 +214,7 @@ static bool changes_in_status(const struct store_changes *ch, const struct statu
     for (size_t i = 0; ch->have_vanished && i < ch->vanished.n; i++)
         if (status_rows_find(rows, ch->vanished.v[i]))
             return false;
-    if (ch->have_all && ch->all.n != rows->n)
+    if (ch->have_all && (ch->all.n != total || rows->n != total))
         return false;
     for (size_t i = 0; ch->have_all && i < ch->all.n; i++)
         if (!status_rows_find(rows, ch->all.v[i]))
@@ -351,15 +355,16 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             goto out;
         }
     }
-    if (!status_db_load(r.db, &rows, e))
-        goto out;
     /*
      * The local folder unchanged and the server moved: the server is opened
      * first, for its changes may all be in the status already (below), and
-     * then the local folder (whose opening reads every file name) is not.
+     * then neither the local folder (whose opening reads every file name) nor
+     * every status row is read.
      */
     bool remote_first = local_same && !server_same && !pending && !j->dry_run && !j->quick &&
                         !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent;
+    if (!remote_first && !status_db_load(r.db, &rows, e))
+        goto out;
     if (!local_absent && !remote_first &&
         !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
         goto out;
@@ -420,7 +425,24 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
          * last run (its APPENDs, flag changes and expunges, made after the
          * counters it saved).  Nothing to do, and the local folder is not read.
          */
-        if (have_pre && changes_in_status(&pre, &rows, opened.exists)) {
+        size_t total = 0;
+        bool some = have_pre && !pre.have_all && pre.changed.n + pre.vanished.n <= SOME_ROWS_MAX;
+        if (some) {
+            struct uidvec want = UIDVEC_INIT;
+            for (size_t i = 0; i < pre.changed.n; i++)
+                uidvec_push(&want, pre.changed.v[i].uid);
+            for (size_t i = 0; i < pre.vanished.n; i++)
+                uidvec_push(&want, pre.vanished.v[i]);
+            bool got = status_db_load_some(r.db, want.v, want.n, &rows, &total, e);
+            uidvec_free(&want);
+            if (!got)
+                goto out;
+        } else if (!status_db_load(r.db, &rows, e)) {
+            goto out;
+        } else {
+            total = rows.n;
+        }
+        if (have_pre && changes_in_status(&pre, &rows, total, opened.exists)) {
             log_debug(LOGC_SYNC,
                       "folder %s: the server's changes are all in the status, local folder "
                       "unchanged",
@@ -436,6 +458,8 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             skipped = true;
             goto out;
         }
+        if (some && !status_db_load(r.db, &rows, e)) /* every row, for the full sync */
+            goto out;
         if (!j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
             goto out;
     }

@@ -329,24 +329,17 @@ static bool push_row(struct status_db *db, sqlite3_stmt *st, struct status_rows 
     return true;
 }
 
-/* Every row sql selects (id, flags, mtime, labels; ? bound to bind when not 0), into rows. */
-static bool read_rows(struct status_db *db, const char *sql, sqlite3_int64 bind,
-                      struct status_rows *rows, struct err *e)
+/* Every row the prepared st selects (id, flags, mtime, labels), into rows; st is reset. */
+static bool step_rows(struct status_db *db, sqlite3_stmt *st, struct status_rows *rows,
+                      struct err *e)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        sdb_error(db, e, rc, "read the status rows");
-        return false;
-    }
-    if (bind)
-        sqlite3_bind_int64(st, 1, bind);
+    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (!push_row(db, st, rows, e)) {
-            sqlite3_finalize(st);
+            sqlite3_reset(st);
             return false;
         }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         sdb_error(db, e, rc, "read the status rows");
         return false;
@@ -354,10 +347,24 @@ static bool read_rows(struct status_db *db, const char *sql, sqlite3_int64 bind,
     return true;
 }
 
+static sqlite3_stmt *prepare_read(struct status_db *db, const char *sql, struct err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sdb_error(db, e, rc, "read the status rows");
+        return NULL;
+    }
+    return st;
+}
+
 bool status_db_load(struct status_db *db, struct status_rows *rows, struct err *e)
 {
     status_rows_clear(rows);
-    if (!read_rows(db, "SELECT id,flags,mtime,labels FROM status ORDER BY id", 0, rows, e)) {
+    sqlite3_stmt *st = prepare_read(db, "SELECT id,flags,mtime,labels FROM status ORDER BY id", e);
+    bool ok = st && step_rows(db, st, rows, e);
+    sqlite3_finalize(st);
+    if (!ok) {
         status_rows_clear(rows);
         return false;
     }
@@ -370,21 +377,30 @@ bool status_db_load_some(struct status_db *db, const uint32_t *uids, size_t n,
 {
     status_rows_clear(rows);
     *total_r = 0;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db->h, "SELECT COUNT(*) FROM status", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    /* One read transaction for the count and the lookups (one lock, not one per UID). */
+    bool own = sqlite3_get_autocommit(db->h) && sdb_exec(db, "BEGIN") == SQLITE_OK;
+    sqlite3_stmt *st = prepare_read(db, "SELECT COUNT(*) FROM status", e);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    bool ok = rc == SQLITE_ROW;
+    if (ok)
         *total_r = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) {
+    else if (st)
         sdb_error(db, e, rc, "count the status rows");
+    sqlite3_finalize(st);
+    st = ok ? prepare_read(db, "SELECT id,flags,mtime,labels FROM status WHERE id=?", e) : NULL;
+    ok = st != NULL;
+    for (size_t i = 0; i < n && ok; i++)
+        if (uids[i])
+            ok = sqlite3_bind_int64(st, 1, uids[i]) == SQLITE_OK && step_rows(db, st, rows, e);
+    sqlite3_finalize(st);
+    if (own)
+        sdb_exec(db, ok ? "COMMIT" : "ROLLBACK");
+    if (!ok) {
+        if (!err_isset(e))
+            sdb_error(db, e, SQLITE_ERROR, "read the status rows");
+        status_rows_clear(rows);
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        if (uids[i] && !read_rows(db, "SELECT id,flags,mtime,labels FROM status WHERE id=?",
-                                  uids[i], rows, e)) {
-            status_rows_clear(rows);
-            return false;
-        }
     status_rows_sort(rows);
     return true;
 }

@@ -31,22 +31,6 @@
 /* At most this many UIDs are taken from one VANISHED or SEARCH answer. */
 #define EXPUNGE_MAX_UIDS ((size_t)1 << 24)
 
-/* Sends "<verb> <set>" for the sorted uids, in commands of bounded length. */
-static bool send_sets(struct store_folder *f, const char *verb, const struct uidvec *uids,
-                      imap_done_fn *done, struct err *refused, struct err *e)
-{
-    struct buf set;
-    buf_init(&set, IMAP_SET_MAX + 64);
-    bool ok = true;
-    for (size_t i = 0; i < uids->n && ok;) {
-        buf_reset(&set);
-        i += uidset_format(&set, uids->v + i, uids->n - i, IMAP_SET_MAX);
-        ok = imap_send(f->slot->session, 0, done, refused, e, "%s %s", verb, set.data);
-    }
-    buf_release(&set);
-    return ok;
-}
-
 /*
  * Sends \Deleted and the expunge (UID EXPUNGE only removes what is \Deleted);
  * refusals go to refused, which must outlive the answers.
@@ -59,26 +43,25 @@ static bool send_delete(struct store_folder *f, const struct store_msg *msgs, si
         err_set(e, ERR_FOLDER, ERRK_NETWORK, "folder %s: the connection was dropped", f->name);
         return false;
     }
-    bool ok = store_imap_send_flags(f, msgs, n, "(\\Deleted)", true, refused, e);
+    struct uidvec uids = UIDVEC_INIT;
+    store_imap_msg_uids(msgs, n, &uids);
+    bool ok = store_imap_send_flags(f, &uids, "(\\Deleted)", true, refused, e);
     crashpoint("imap-deleted-flagged");
-    if (!ok || !f->st->o.expunge)
-        return ok;
-    if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
-        /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
-         * as offlineimap does. */
-        ok = imap_send(s, 0, store_imap_store_done, refused, e, "EXPUNGE");
-    } else {
-        struct uidvec uids = UIDVEC_INIT;
-        for (size_t i = 0; i < n; i++)
-            uidvec_push(&uids, msgs[i].uid);
-        uidvec_sort_unique(&uids);
-        ok = send_sets(f, "UID EXPUNGE", &uids, store_imap_store_done, refused, e);
-        for (size_t i = 0; i < uids.n && ok; i++)
-            uidvec_push(&f->expunge_asked, uids.v[i]);
-        uidvec_free(&uids);
+    if (ok && f->st->o.expunge) {
+        if (!imap_session_has_cap(s, IMAP_CAP_UIDPLUS)) {
+            /* Without UID EXPUNGE this also removes what other clients marked \Deleted,
+             * as offlineimap does. */
+            ok = imap_send(s, 0, store_imap_store_done, refused, e, "EXPUNGE");
+        } else {
+            ok = store_imap_send_sets(f, "UID EXPUNGE", &uids, "", store_imap_store_done, refused,
+                                      e);
+            for (size_t i = 0; i < uids.n && ok; i++)
+                uidvec_push(&f->expunge_asked, uids.v[i]);
+        }
+        if (!ok)
+            err_prefix(e, "folder %s: ", f->name);
     }
-    if (!ok)
-        err_prefix(e, "folder %s: ", f->name);
+    uidvec_free(&uids);
     return ok;
 }
 
@@ -215,7 +198,8 @@ bool store_imap_expunge_confirm(struct store_folder *f, struct err *e)
         f->expunge_asked = left;
         f->expunge_count = 0;
         left = (struct uidvec)UIDVEC_INIT;
-        ok = send_sets(f, "UID EXPUNGE", &f->expunge_asked, store_imap_store_done, &refused, e) &&
+        ok = store_imap_send_sets(f, "UID EXPUNGE", &f->expunge_asked, "", store_imap_store_done,
+                                  &refused, e) &&
              wait_answers(f, &refused, e);
         if (ok)
             unconfirmed(f, qresync, &left);
@@ -224,7 +208,7 @@ bool store_imap_expunge_confirm(struct store_folder *f, struct err *e)
         /* Still not reported: those the server has no more were gone already. */
         struct uidvec still = UIDVEC_INIT;
         f->search_out = &still;
-        ok = send_sets(f, "UID SEARCH UID", &left, search_done, &refused, e) &&
+        ok = store_imap_send_sets(f, "UID SEARCH UID", &left, "", search_done, &refused, e) &&
              wait_answers(f, &refused, e);
         f->search_out = NULL;
         uidvec_sort_unique(&still);

@@ -630,24 +630,35 @@ void store_imap_store_done(void *ctx, const struct imap_resp *r, const struct er
                 imap_status_name(r->status), r->text ? r->text : "");
 }
 
-bool store_imap_send_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                           const char *flaglist, bool add, struct err *refused, struct err *e)
+void store_imap_msg_uids(const struct store_msg *msgs, size_t n, struct uidvec *out)
 {
-    struct uidvec uids = UIDVEC_INIT;
     for (size_t i = 0; i < n; i++)
-        uidvec_push(&uids, msgs[i].uid);
-    uidvec_sort_unique(&uids);
+        uidvec_push(out, msgs[i].uid);
+    uidvec_sort_unique(out);
+}
+
+bool store_imap_send_sets(struct store_folder *f, const char *verb, const struct uidvec *uids,
+                          const char *suffix, imap_done_fn *done, struct err *refused,
+                          struct err *e)
+{
     struct buf set;
     buf_init(&set, IMAP_SET_MAX + 64);
     bool ok = true;
-    for (size_t i = 0; i < uids.n && ok;) {
+    for (size_t i = 0; i < uids->n && ok;) {
         buf_reset(&set);
-        i += uidset_format(&set, uids.v + i, uids.n - i, IMAP_SET_MAX);
-        ok = imap_send(f->slot->session, 0, store_imap_store_done, refused, e,
-                       "UID STORE %s %cFLAGS.SILENT %s", set.data, add ? '+' : '-', flaglist);
+        i += uidset_format(&set, uids->v + i, uids->n - i, IMAP_SET_MAX);
+        ok = imap_send(f->slot->session, 0, done, refused, e, "%s %s%s", verb, set.data, suffix);
     }
     buf_release(&set);
-    uidvec_free(&uids);
+    return ok;
+}
+
+bool store_imap_send_flags(struct store_folder *f, const struct uidvec *uids, const char *flaglist,
+                           bool add, struct err *refused, struct err *e)
+{
+    char *suffix = xasprintf(" %cFLAGS.SILENT %s", add ? '+' : '-', flaglist);
+    bool ok = store_imap_send_sets(f, "UID STORE", uids, suffix, store_imap_store_done, refused, e);
+    free(suffix);
     if (!ok)
         err_prefix(e, "folder %s: ", f->name);
     return ok;
@@ -670,8 +681,12 @@ bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, 
     buf_init(&list, 4096);
     store_imap_flag_list(f->st, flags, &list);
     bool ok = true;
-    if (strcmp(list.data, "()") != 0)
-        ok = store_imap_send_flags(f, msgs, n, list.data, add, &f->flags_err, e);
+    if (strcmp(list.data, "()") != 0) {
+        struct uidvec uids = UIDVEC_INIT;
+        store_imap_msg_uids(msgs, n, &uids);
+        ok = store_imap_send_flags(f, &uids, list.data, add, &f->flags_err, e);
+        uidvec_free(&uids);
+    }
     buf_release(&list);
     return ok;
 }

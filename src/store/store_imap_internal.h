@@ -154,9 +154,18 @@ bool store_imap_set_flags(struct store_folder *f, const struct store_msg *msgs, 
                           flagset_t flags, bool add, struct err *e);
 bool store_imap_set_uid(struct store_folder *f, const struct store_msg *msg, uint32_t uid,
                         struct err *e);
-/* Sends UID STORE commands for msgs; answers go to refused (which must outlive them). */
-bool store_imap_send_flags(struct store_folder *f, const struct store_msg *msgs, size_t n,
-                           const char *flaglist, bool add, struct err *refused, struct err *e);
+/* The UIDs of msgs, sorted, without duplicates, appended to out. */
+void store_imap_msg_uids(const struct store_msg *msgs, size_t n, struct uidvec *out);
+/*
+ * Sends "<verb> <set><suffix>" for the sorted uids, in commands of bounded
+ * length; answers go to done with refused (which must outlive them).
+ */
+bool store_imap_send_sets(struct store_folder *f, const char *verb, const struct uidvec *uids,
+                          const char *suffix, imap_done_fn *done, struct err *refused,
+                          struct err *e);
+/* UID STORE of flaglist (+ or -) for the sorted uids: store_imap_send_sets, store_done. */
+bool store_imap_send_flags(struct store_folder *f, const struct uidvec *uids, const char *flaglist,
+                           bool add, struct err *refused, struct err *e);
 /* Answer callback of a STORE or EXPUNGE: ctx is the struct err of the first refusal. */
 void store_imap_store_done(void *ctx, const struct imap_resp *r, const struct err *e);
 /* A FETCH answer with UID and FLAGS, into f->list_out (listing and changes). */

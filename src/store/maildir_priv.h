@@ -127,6 +127,8 @@ bool maildir_check_folder_name(const struct maildir_store *st, const char *name,
                                const char **canon_r, struct err *e);
 bool maildir_open_folder(struct store *s, const char *name, bool for_write,
                          struct store_folder **f_r, struct err *e);
+bool maildir_open_folder_uids(struct store *s, const char *name, bool for_write,
+                              const struct uidvec *uids, struct store_folder **f_r, struct err *e);
 void maildir_close_folder(struct store_folder **fp);
 const struct store_folder_info *maildir_folder_info(struct store_folder *f);
 bool maildir_list_msgs(struct store_folder *f, const struct store_list_opts *opts,

@@ -190,6 +190,15 @@ struct store_ops {
 
     bool (*open_folder)(struct store *s, const char *name, bool for_write, struct store_folder **f_r,
                         struct err *e);
+    /*
+     * Optional: open_folder, but the folder knows only its messages whose
+     * UID is in uids (sorted, no duplicates): listing, flag changes and
+     * deletions see those alone, and saving works as usual.  For a folder
+     * the caller knows unchanged since its last sync, so that a few changes
+     * cost no reading of every message's entry into memory.
+     */
+    bool (*open_folder_uids)(struct store *s, const char *name, bool for_write,
+                             const struct uidvec *uids, struct store_folder **f_r, struct err *e);
     void (*close_folder)(struct store_folder **f);
     const struct store_folder_info *(*folder_info)(struct store_folder *f);
 

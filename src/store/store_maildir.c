@@ -367,6 +367,7 @@ static const struct store_ops maildir_ops = {
     .create_folder = md_create_folder,
     .delete_folder = md_delete_folder,
     .open_folder = maildir_open_folder,
+    .open_folder_uids = maildir_open_folder_uids,
     .close_folder = maildir_close_folder,
     .folder_info = maildir_folder_info,
     .list_msgs = maildir_list_msgs,

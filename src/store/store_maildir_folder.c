@@ -144,7 +144,8 @@ static uint32_t resolve_duplicate(struct store_folder *f, size_t first, enum mai
     return 0;
 }
 
-static bool scan_sub(struct store_folder *f, enum maildir_sub sub, struct err *e)
+static bool scan_sub(struct store_folder *f, enum maildir_sub sub, const struct uidvec *only,
+                     struct err *e)
 {
     int fd = openat(f->dfd[sub], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -169,6 +170,10 @@ static bool scan_sub(struct store_folder *f, enum maildir_sub sub, struct err *e
             continue;
         }
         uint32_t uid = maildir_name_folder_uid(&p);
+        if (only && (!uid || !uidvec_contains_sorted(only, uid))) {
+            errno = 0;
+            continue;
+        }
         size_t first = maildir_uidmap_get(&f->map, uid);
         if (first != SIZE_MAX)
             uid = resolve_duplicate(f, first, sub, name, uid);
@@ -191,11 +196,11 @@ static bool scan_sub(struct store_folder *f, enum maildir_sub sub, struct err *e
  * never missed.  A file without UID seen in new/ and gone afterwards was such
  * a move; it is dropped so that it is not uploaded twice.
  */
-static bool scan(struct store_folder *f, struct err *e)
+static bool scan(struct store_folder *f, const struct uidvec *only, struct err *e)
 {
     struct prof_mark pm;
     prof_begin(&pm);
-    if (!scan_sub(f, MD_NEW, e) || !scan_sub(f, MD_CUR, e))
+    if (!scan_sub(f, MD_NEW, only, e) || !scan_sub(f, MD_CUR, only, e))
         return false;
     prof_end(&pm, "maildir", "scan folder", 0);
     for (size_t i = 0; i < f->n; i++) {
@@ -267,8 +272,8 @@ static void clean_tmp(struct store_folder *f)
     closedir(d);
 }
 
-bool maildir_open_folder(struct store *s, const char *name, bool for_write,
-                         struct store_folder **f_r, struct err *e)
+static bool open_folder(struct store *s, const char *name, bool for_write,
+                        const struct uidvec *only, struct store_folder **f_r, struct err *e)
 {
     struct maildir_store *st = (struct maildir_store *)s;
     const char *canon;
@@ -280,7 +285,8 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
     f->name = xstrdup(canon);
     f->path = *canon ? fs_join(st->root, canon) : xstrdup(st->root);
     f->for_write = for_write;
-    arena_init(&f->names, 64 * 1024);
+    /* A few messages (only) need no 64 KB of names. */
+    arena_init(&f->names, only && only->n < 256 ? 4096 : 64 * 1024);
     for (int i = 0; i < 3; i++)
         f->dfd[i] = -1;
     for (int i = 0; i < 3; i++) {
@@ -308,7 +314,7 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
     /* Before the scan: a change the scan might miss must show as an event. */
     if (for_write)
         maildir_watch_begin(f);
-    if (!scan(f, e)) {
+    if (!scan(f, only, e)) {
         folder_free(f);
         return false;
     }
@@ -318,9 +324,26 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
             f->info.readonly = true;
     if (for_write && !f->info.readonly)
         clean_tmp(f);
-    log_debug(LOGC_MAILDIR, "Maildir folder %s: %zu messages, FMD5 %s", f->path, f->alive, f->fmd5);
+    if (only)
+        log_debug(LOGC_MAILDIR, "Maildir folder %s: %zu of the %zu UIDs asked, FMD5 %s", f->path,
+                  f->alive, only->n, f->fmd5);
+    else
+        log_debug(LOGC_MAILDIR, "Maildir folder %s: %zu messages, FMD5 %s", f->path, f->alive,
+                  f->fmd5);
     *f_r = f;
     return true;
+}
+
+bool maildir_open_folder(struct store *s, const char *name, bool for_write,
+                         struct store_folder **f_r, struct err *e)
+{
+    return open_folder(s, name, for_write, NULL, f_r, e);
+}
+
+bool maildir_open_folder_uids(struct store *s, const char *name, bool for_write,
+                              const struct uidvec *uids, struct store_folder **f_r, struct err *e)
+{
+    return open_folder(s, name, for_write, uids, f_r, e);
 }
 
 void maildir_close_folder(struct store_folder **fp)

@@ -223,6 +223,41 @@ static bool changes_in_status(const struct store_changes *ch, const struct statu
 }
 
 /*
+ * The narrow sync: the local folder is as the status records it (its stamp)
+ * and the SELECT named every server change since the saved HIGHESTMODSEQ
+ * (QRESYNC: changed messages, new ones among them, and expunged UIDs).  Every
+ * other message is then the same on the server, in the status and in the
+ * local folder, and a full sync would do nothing for it: the sync runs over
+ * the UIDs of the changes alone, reading only their status rows and their
+ * local files.  rows holds the status rows of those UIDs, total the count of
+ * all rows; the server must then hold exactly the messages the changes say.
+ * want gets the UIDs (sorted).
+ */
+static bool narrow_possible(const struct store_changes *ch, const struct status_rows *rows,
+                            size_t total, uint32_t exists, struct uidvec *want)
+{
+    if (!ch->have_vanished || ch->have_all || total == 0)
+        return false;
+    size_t gone = 0, added = 0;
+    for (size_t i = 0; i < ch->changed.n; i++)
+        if (!status_rows_find(rows, ch->changed.v[i].uid))
+            added++;
+    for (size_t i = 0; i < ch->vanished.n; i++)
+        if (status_rows_find(rows, ch->vanished.v[i]))
+            gone++;
+    if (gone > total || total - gone + added != exists)
+        return false;
+    uidvec_free(want);
+    for (size_t i = 0; i < ch->changed.n; i++)
+        uidvec_push(want, ch->changed.v[i].uid);
+    for (size_t i = 0; i < ch->vanished.n; i++)
+        uidvec_push(want, ch->vanished.v[i]);
+    uidvec_sort_unique(want);
+    /* A UID both changed and expunged: the SELECT contradicts itself. */
+    return want->n == ch->changed.n + ch->vanished.n;
+}
+
+/*
  * offlineimap's quick sync (-q, quick): a folder is unchanged when the server
  * holds as many messages as the status and the local list equals the status
  * in UIDs and flags.  Server-side flag changes are not seen, by design.
@@ -261,6 +296,10 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct sync_status_entry *st = NULL;
     struct sync_plan plan = {0};
     bool ok = false, have_saved = false, skipped = false, stamp_racy = false, have_pre = false;
+    /* The narrow sync (narrow_possible): n_status counts every status row. */
+    bool narrow = false;
+    size_t n_status = 0;
+    struct uidvec narrow_uids = UIDVEC_INIT;
     bool want_watch = false;
     char *sel = NULL;
     struct store_changes pre = {0};
@@ -458,11 +497,28 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             skipped = true;
             goto out;
         }
-        if (some && !status_db_load(r.db, &rows, e)) /* every row, for the full sync */
-            goto out;
-        if (!j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
-            goto out;
+        narrow = some && j->local->ops->open_folder_uids &&
+                 opened.uidvalidity == saved.remote.uidvalidity &&
+                 narrow_possible(&pre, &rows, total, opened.exists, &narrow_uids);
+        if (narrow) {
+            log_debug(LOGC_SYNC,
+                      "folder %s: %zu changes on the server, local folder unchanged: syncing "
+                      "those messages only",
+                      j->remote_name, narrow_uids.n);
+            n_status = total;
+            if (!j->local->ops->open_folder_uids(j->local, j->local_name, !j->plan.local_readonly,
+                                                 &narrow_uids, &r.lf, e))
+                goto out;
+        } else {
+            if (some && !status_db_load(r.db, &rows, e)) /* every row, for the full sync */
+                goto out;
+            if (!j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf,
+                                            e))
+                goto out;
+        }
     }
+    if (!narrow)
+        n_status = rows.n;
     /* Opened for writing, but the server said [READ-ONLY]. */
     r.remote_ro = r.rf && !j->plan.remote_readonly && opened.readonly;
     if (r.remote_ro)
@@ -475,7 +531,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
      * sync, so that changes since then merge three-way.
      */
     size_t taken_over = 0;
-    if (!j->dry_run && r.lf && r.rf && rows.n == 0 && !j->plan.local_readonly &&
+    if (!j->dry_run && r.lf && r.rf && n_status == 0 && !j->plan.local_readonly &&
         j->local->ops->adopt_foreign) {
         struct store_msg_list base = {0};
         bool aok = j->local->ops->adopt_foreign(r.lf, opened.uidvalidity, &base, e);
@@ -484,6 +540,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             for (size_t i = 0; aok && i < base.n; i++)
                 aok = status_db_put(r.db, base.v[i].uid, base.v[i].flags, 0, NULL, e);
             aok = aok && status_db_commit(r.db, e) && status_db_load(r.db, &rows, e);
+            n_status = rows.n;
         }
         taken_over = base.n;
         store_msg_list_free(&base);
@@ -538,9 +595,15 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             goto out;
         }
         emit_list(j, j->remote, j->remote_name, false, 0);
-        if (!remote_absent && !sync_list_remote(j->remote, r.rf, &j->remote_list,
-                                                windowed || !sel_same ? NULL : &saved, server_same,
-                                                &rows, prefetch ? &pre : NULL, &rl, &how, e))
+        if (narrow) {
+            /* The changed messages are the server's messages of those UIDs. */
+            for (size_t i = 0; i < pre.changed.n; i++)
+                store_msg_list_push(&rl, &pre.changed.v[i]);
+            how = SYNC_LIST_CHANGES;
+        } else if (!remote_absent &&
+                   !sync_list_remote(j->remote, r.rf, &j->remote_list,
+                                     windowed || !sel_same ? NULL : &saved, server_same, &rows,
+                                     prefetch ? &pre : NULL, &rl, &how, e))
             goto out;
         emit_list(j, j->remote, j->remote_name, true, rl.n);
     }
@@ -593,9 +656,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         plan.download.n = keep;
     }
     struct err guard = ERR_INIT;
-    guard_side(j, &plan.local_delete.n, false, rows.n, &guard);
+    guard_side(j, &plan.local_delete.n, false, n_status, &guard);
     if (!r.remote_ro) /* else nothing is deleted there: each run warns instead */
-        guard_side(j, &plan.remote_delete.n, true, rows.n, &guard);
+        guard_side(j, &plan.remote_delete.n, true, n_status, &guard);
 
     if (!j->dry_run && !status_db_begin(r.db, e))
         goto out;
@@ -694,6 +757,7 @@ out:
     store_msg_list_free(&rl);
     store_msg_list_free(&ll);
     store_changes_free(&pre);
+    uidvec_free(&narrow_uids);
     free(sel);
     buf_release(&stamp);
     if (have_saved)

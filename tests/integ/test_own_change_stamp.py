@@ -176,8 +176,8 @@ def test_our_own_changes_are_not_read_back(dovecot, oimap, mailgen):
 
 def test_changes_after_our_own_are_synced(dovecot, oimap, mailgen):
     """After our own changes, one by someone else is not taken for ours: on the server
-    (its change is not in the status) or locally (the stamp moved), the folder is read
-    and synced in full."""
+    (its change is not in the status: synced over the changed UIDs, see
+    test_narrow_sync.py) or locally (the stamp moved: read and synced in full)."""
     seed(dovecot, mailgen)
     oimap.sync()
     send_local_changes(oimap, mailgen)

@@ -129,6 +129,10 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
                          struct store_folder **f_r, struct err *e);
 bool maildir_open_folder_uids(struct store *s, const char *name, bool for_write,
                               const struct uidvec *uids, struct store_folder **f_r, struct err *e);
+bool maildir_open_folder_diff(struct store *s, const char *name, bool for_write,
+                              const struct store_uidflags *base, size_t nbase,
+                              const struct uidvec *also, struct store_folder **f_r,
+                              struct uidvec *missing, bool *twice_r, struct err *e);
 void maildir_close_folder(struct store_folder **fp);
 const struct store_folder_info *maildir_folder_info(struct store_folder *f);
 bool maildir_list_msgs(struct store_folder *f, const struct store_list_opts *opts,

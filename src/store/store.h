@@ -86,6 +86,12 @@ struct store_msg {
     int64_t date;   /* INTERNALDATE or file time; 0 if not listed */
 };
 
+/* A message's UID and flags as a caller last saw them (open_folder_diff). */
+struct store_uidflags {
+    uint32_t uid;
+    flagset_t flags;
+};
+
 struct store_msg_list {
     struct store_msg *v;
     size_t n;
@@ -199,6 +205,19 @@ struct store_ops {
      */
     bool (*open_folder_uids)(struct store *s, const char *name, bool for_write,
                              const struct uidvec *uids, struct store_folder **f_r, struct err *e);
+    /*
+     * Optional: open_folder, but the folder knows only the messages that
+     * differ from base (sorted by UID, no duplicates: each message's UID and
+     * flags as the caller last saw the folder): a file without UID, of a UID
+     * not in base, with other flags, or of a UID in also (sorted; may be
+     * NULL).  The base UIDs no file carries are pushed to missing (sorted).
+     * *twice_r: a base UID is on two files, of which one may not be known;
+     * the caller then opens the folder in full.
+     */
+    bool (*open_folder_diff)(struct store *s, const char *name, bool for_write,
+                             const struct store_uidflags *base, size_t nbase,
+                             const struct uidvec *also, struct store_folder **f_r,
+                             struct uidvec *missing, bool *twice_r, struct err *e);
     void (*close_folder)(struct store_folder **f);
     const struct store_folder_info *(*folder_info)(struct store_folder *f);
 

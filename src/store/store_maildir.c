@@ -368,6 +368,7 @@ static const struct store_ops maildir_ops = {
     .delete_folder = md_delete_folder,
     .open_folder = maildir_open_folder,
     .open_folder_uids = maildir_open_folder_uids,
+    .open_folder_diff = maildir_open_folder_diff,
     .close_folder = maildir_close_folder,
     .folder_info = maildir_folder_info,
     .list_msgs = maildir_list_msgs,

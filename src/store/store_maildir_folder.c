@@ -144,7 +144,55 @@ static uint32_t resolve_duplicate(struct store_folder *f, size_t first, enum mai
     return 0;
 }
 
-static bool scan_sub(struct store_folder *f, enum maildir_sub sub, const struct uidvec *only,
+/*
+ * What a scan keeps: every file, only the files of some UIDs
+ * (open_folder_uids), or the files that differ from the caller's view
+ * (open_folder_diff).
+ */
+struct scan_filter {
+    const struct uidvec *only;
+    const struct store_uidflags *base; /* sorted by UID */
+    size_t nbase;
+    const struct uidvec *also; /* kept even when as in base */
+    uint8_t *seen;             /* per base entry: a file carries its UID */
+    bool twice;                /* a base UID on two files */
+};
+
+static ssize_t base_find(const struct scan_filter *flt, uint32_t uid)
+{
+    size_t lo = 0, hi = flt->nbase;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (flt->base[mid].uid == uid)
+            return (ssize_t)mid;
+        if (flt->base[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static bool scan_keeps(struct scan_filter *flt, uint32_t uid, flagset_t flags)
+{
+    if (!flt)
+        return true;
+    if (flt->only)
+        return uid && uidvec_contains_sorted(flt->only, uid);
+    if (!uid)
+        return true;
+    ssize_t i = base_find(flt, uid);
+    if (i < 0)
+        return true;
+    if (flt->seen[i]) {
+        flt->twice = true;
+        return true;
+    }
+    flt->seen[i] = 1;
+    return flt->base[i].flags != flags || (flt->also && uidvec_contains_sorted(flt->also, uid));
+}
+
+static bool scan_sub(struct store_folder *f, enum maildir_sub sub, struct scan_filter *flt,
                      struct err *e)
 {
     int fd = openat(f->dfd[sub], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -170,7 +218,7 @@ static bool scan_sub(struct store_folder *f, enum maildir_sub sub, const struct 
             continue;
         }
         uint32_t uid = maildir_name_folder_uid(&p);
-        if (only && (!uid || !uidvec_contains_sorted(only, uid))) {
+        if (!scan_keeps(flt, uid, p.flags)) {
             errno = 0;
             continue;
         }
@@ -196,11 +244,11 @@ static bool scan_sub(struct store_folder *f, enum maildir_sub sub, const struct 
  * never missed.  A file without UID seen in new/ and gone afterwards was such
  * a move; it is dropped so that it is not uploaded twice.
  */
-static bool scan(struct store_folder *f, const struct uidvec *only, struct err *e)
+static bool scan(struct store_folder *f, struct scan_filter *flt, struct err *e)
 {
     struct prof_mark pm;
     prof_begin(&pm);
-    if (!scan_sub(f, MD_NEW, only, e) || !scan_sub(f, MD_CUR, only, e))
+    if (!scan_sub(f, MD_NEW, flt, e) || !scan_sub(f, MD_CUR, flt, e))
         return false;
     prof_end(&pm, "maildir", "scan folder", 0);
     for (size_t i = 0; i < f->n; i++) {
@@ -272,8 +320,8 @@ static void clean_tmp(struct store_folder *f)
     closedir(d);
 }
 
-static bool open_folder(struct store *s, const char *name, bool for_write,
-                        const struct uidvec *only, struct store_folder **f_r, struct err *e)
+static bool open_folder(struct store *s, const char *name, bool for_write, struct scan_filter *flt,
+                        struct store_folder **f_r, struct err *e)
 {
     struct maildir_store *st = (struct maildir_store *)s;
     const char *canon;
@@ -286,7 +334,7 @@ static bool open_folder(struct store *s, const char *name, bool for_write,
     f->path = *canon ? fs_join(st->root, canon) : xstrdup(st->root);
     f->for_write = for_write;
     /* A few messages (only) need no 64 KB of names. */
-    arena_init(&f->names, only && only->n < 256 ? 4096 : 64 * 1024);
+    arena_init(&f->names, flt ? 4096 : 64 * 1024);
     for (int i = 0; i < 3; i++)
         f->dfd[i] = -1;
     for (int i = 0; i < 3; i++) {
@@ -314,7 +362,7 @@ static bool open_folder(struct store *s, const char *name, bool for_write,
     /* Before the scan: a change the scan might miss must show as an event. */
     if (for_write)
         maildir_watch_begin(f);
-    if (!scan(f, only, e)) {
+    if (!scan(f, flt, e)) {
         folder_free(f);
         return false;
     }
@@ -324,9 +372,13 @@ static bool open_folder(struct store *s, const char *name, bool for_write,
             f->info.readonly = true;
     if (for_write && !f->info.readonly)
         clean_tmp(f);
-    if (only)
+    if (flt && flt->only)
         log_debug(LOGC_MAILDIR, "Maildir folder %s: %zu of the %zu UIDs asked, FMD5 %s", f->path,
-                  f->alive, only->n, f->fmd5);
+                  f->alive, flt->only->n, f->fmd5);
+    else if (flt)
+        log_debug(LOGC_MAILDIR,
+                  "Maildir folder %s: %zu messages differ from the %zu known, FMD5 %s", f->path,
+                  f->alive, flt->nbase, f->fmd5);
     else
         log_debug(LOGC_MAILDIR, "Maildir folder %s: %zu messages, FMD5 %s", f->path, f->alive,
                   f->fmd5);
@@ -343,7 +395,24 @@ bool maildir_open_folder(struct store *s, const char *name, bool for_write,
 bool maildir_open_folder_uids(struct store *s, const char *name, bool for_write,
                               const struct uidvec *uids, struct store_folder **f_r, struct err *e)
 {
-    return open_folder(s, name, for_write, uids, f_r, e);
+    struct scan_filter flt = {.only = uids};
+    return open_folder(s, name, for_write, &flt, f_r, e);
+}
+
+bool maildir_open_folder_diff(struct store *s, const char *name, bool for_write,
+                              const struct store_uidflags *base, size_t nbase,
+                              const struct uidvec *also, struct store_folder **f_r,
+                              struct uidvec *missing, bool *twice_r, struct err *e)
+{
+    struct scan_filter flt = {.base = base, .nbase = nbase, .also = also};
+    flt.seen = xcalloc(nbase ? nbase : 1, 1);
+    bool ok = open_folder(s, name, for_write, &flt, f_r, e);
+    for (size_t i = 0; ok && i < nbase; i++)
+        if (!flt.seen[i])
+            uidvec_push(missing, base[i].uid);
+    *twice_r = flt.twice;
+    free(flt.seen);
+    return ok;
 }
 
 void maildir_close_folder(struct store_folder **fp)

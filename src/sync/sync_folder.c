@@ -7,6 +7,7 @@
 #include "status/status_migrate.h"
 #include "status/status_validity.h"
 #include "sync/sync_list.h"
+#include "sync/sync_narrow.h"
 #include "sync/sync_recover.h"
 #include "sync/sync_skip.h"
 #include "sync/sync_startdate.h"
@@ -223,41 +224,6 @@ static bool changes_in_status(const struct store_changes *ch, const struct statu
 }
 
 /*
- * The narrow sync: the local folder is as the status records it (its stamp)
- * and the SELECT named every server change since the saved HIGHESTMODSEQ
- * (QRESYNC: changed messages, new ones among them, and expunged UIDs).  Every
- * other message is then the same on the server, in the status and in the
- * local folder, and a full sync would do nothing for it: the sync runs over
- * the UIDs of the changes alone, reading only their status rows and their
- * local files.  rows holds the status rows of those UIDs, total the count of
- * all rows; the server must then hold exactly the messages the changes say.
- * want gets the UIDs (sorted).
- */
-static bool narrow_possible(const struct store_changes *ch, const struct status_rows *rows,
-                            size_t total, uint32_t exists, struct uidvec *want)
-{
-    if (!ch->have_vanished || ch->have_all || total == 0)
-        return false;
-    size_t gone = 0, added = 0;
-    for (size_t i = 0; i < ch->changed.n; i++)
-        if (!status_rows_find(rows, ch->changed.v[i].uid))
-            added++;
-    for (size_t i = 0; i < ch->vanished.n; i++)
-        if (status_rows_find(rows, ch->vanished.v[i]))
-            gone++;
-    if (gone > total || total - gone + added != exists)
-        return false;
-    uidvec_free(want);
-    for (size_t i = 0; i < ch->changed.n; i++)
-        uidvec_push(want, ch->changed.v[i].uid);
-    for (size_t i = 0; i < ch->vanished.n; i++)
-        uidvec_push(want, ch->vanished.v[i]);
-    uidvec_sort_unique(want);
-    /* A UID both changed and expunged: the SELECT contradicts itself. */
-    return want->n == ch->changed.n + ch->vanished.n;
-}
-
-/*
  * offlineimap's quick sync (-q, quick): a folder is unchanged when the server
  * holds as many messages as the status and the local list equals the status
  * in UIDs and flags.  Server-side flag changes are not seen, by design.
@@ -296,10 +262,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     struct sync_status_entry *st = NULL;
     struct sync_plan plan = {0};
     bool ok = false, have_saved = false, skipped = false, stamp_racy = false, have_pre = false;
-    /* The narrow sync (narrow_possible): n_status counts every status row. */
+    /* The narrow sync (sync_narrow.h): n_status counts every status row. */
     bool narrow = false;
     size_t n_status = 0;
     struct uidvec narrow_uids = UIDVEC_INIT;
+    /* The local diff (open_folder_diff): the status as its base, rows no file carries. */
+    struct store_uidflags *diff_base = NULL;
+    struct uidvec missing = UIDVEC_INIT;
+    bool twice = false;
     bool want_watch = false;
     char *sel = NULL;
     struct store_changes pre = {0};
@@ -374,7 +344,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                        (j->local_hint && !strcmp(j->local_hint, stamp.data)));
     /* Uploads a crash left unrecorded: the folder needs the full sync's recovery. */
     bool pending = false;
-    if ((server_same || local_same) && !j->dry_run) {
+    if (!j->dry_run) {
         struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
         pending = !status_db_state_list(r.db, SYNC_UPLOAD_KEY, &keys, &values, e) || keys.n > 0;
         strvec_free(&keys);
@@ -402,41 +372,6 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
      */
     bool remote_first = local_same && !server_same && !pending && !j->dry_run && !j->quick &&
                         !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent;
-    if (!remote_first && !status_db_load(r.db, &rows, e))
-        goto out;
-    if (!local_absent && !remote_first &&
-        !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
-        goto out;
-    /*
-     * The server has not changed and the local stamp cannot tell: read the
-     * local folder first, and when it still equals the status, the server
-     * folder need not even be opened.
-     */
-    bool local_listed = false;
-    if (server_same && !pending && !j->dry_run && !j->quick && r.lf && rows.n) {
-        emit_list(j, j->local, j->local_name, false, 0);
-        if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
-            goto out;
-        emit_list(j, j->local, j->local_name, true, ll.n);
-        local_listed = true;
-        if (same_as_status(&rows, &ll)) {
-            log_debug(LOGC_SYNC, "folder %s: server unchanged, local folder as in the status",
-                      j->remote_name);
-            /*
-             * The stamp (taken before the listing) goes to the skip list only:
-             * the database is left as it is, so this costs no write and no
-             * fsync, and the skip list's line, which describes the database
-             * as it is now, holds the stamp for the next run.
-             */
-            fin = saved;
-            fin.local_stamp = !stamp_racy && stamp.len ? stamp.data : NULL;
-            fin.select = sel;
-            have_fin = true;
-            ok = true;
-            skipped = true;
-            goto out;
-        }
-    }
     /*
      * The server moved since a clean sync that saved its HIGHESTMODSEQ: ask
      * for the changes with the SELECT, in the same round trip.
@@ -445,6 +380,71 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                     j->remote->ops->open_folder_changes && saved.have_remote &&
                     saved.remote.highestmodseq != 0 &&
                     (!rs || rs->uidvalidity == saved.remote.uidvalidity);
+    /*
+     * The local folder changed (or its stamp cannot tell) while the server did
+     * not or names its changes: the local folder is opened knowing only the
+     * files that differ from the status (the local diff), and when the
+     * server's side agrees, the sync is the narrow one over those files, the
+     * rows no file carries any more and the server's changes.
+     */
+    bool local_diff = !local_same && !remote_first && !pending && !j->dry_run && !j->quick &&
+                      !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent &&
+                      j->local->ops->open_folder_diff && saved.have_remote &&
+                      saved.remote.highestmodseq != 0 && (server_same || prefetch);
+    if (!remote_first && !status_db_load(r.db, &rows, e))
+        goto out;
+    if (local_diff && rows.n == 0)
+        local_diff = false; /* a new or emptied status: the full sync */
+    bool as_status = false; /* server unchanged, local folder as in the status */
+    if (local_diff && server_same) {
+        diff_base = sync_narrow_base(&rows);
+        if (!j->local->ops->open_folder_diff(j->local, j->local_name, !j->plan.local_readonly,
+                                             diff_base, rows.n, NULL, &r.lf, &missing, &twice, e))
+            goto out;
+        as_status = !twice && missing.n == 0 && j->local->ops->folder_info(r.lf)->exists == 0;
+        if (as_status) {
+            emit_list(j, j->local, j->local_name, false, 0);
+            emit_list(j, j->local, j->local_name, true, rows.n);
+        }
+        if (twice) {
+            local_diff = false;
+            j->local->ops->close_folder(&r.lf);
+        }
+    }
+    if (!local_absent && !remote_first && !r.lf && !local_diff &&
+        !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
+        goto out;
+    /*
+     * The server has not changed and the local stamp cannot tell: read the
+     * local folder first, and when it still equals the status, the server
+     * folder need not even be opened.
+     */
+    bool local_listed = false;
+    if (server_same && !local_diff && !pending && !j->dry_run && !j->quick && r.lf && rows.n) {
+        emit_list(j, j->local, j->local_name, false, 0);
+        if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
+            goto out;
+        emit_list(j, j->local, j->local_name, true, ll.n);
+        local_listed = true;
+        as_status = same_as_status(&rows, &ll);
+    }
+    if (as_status) {
+        log_debug(LOGC_SYNC, "folder %s: server unchanged, local folder as in the status",
+                  j->remote_name);
+        /*
+         * The stamp (taken before the listing) goes to the skip list only:
+         * the database is left as it is, so this costs no write and no fsync,
+         * and the skip list's line, which describes the database as it is
+         * now, holds the stamp for the next run.
+         */
+        fin = saved;
+        fin.local_stamp = !stamp_racy && stamp.len ? stamp.data : NULL;
+        fin.select = sel;
+        have_fin = true;
+        ok = true;
+        skipped = true;
+        goto out;
+    }
     if (prefetch) {
         if (!j->remote->ops->open_folder_changes(
                 j->remote, j->remote_name, !j->plan.remote_readonly, &j->remote_list,
@@ -499,8 +499,9 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         }
         narrow = some && j->local->ops->open_folder_uids &&
                  opened.uidvalidity == saved.remote.uidvalidity &&
-                 narrow_possible(&pre, &rows, total, opened.exists, &narrow_uids);
+                 sync_narrow_server(&pre, &rows, total, opened.exists, &narrow_uids);
         if (narrow) {
+            sync_narrow_remote_list(&pre, &rows, &narrow_uids, &rl);
             log_debug(LOGC_SYNC,
                       "folder %s: %zu changes on the server, local folder unchanged: syncing "
                       "those messages only",
@@ -516,6 +517,69 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                                             e))
                 goto out;
         }
+    }
+    bool local_listed_diff = false;
+    if (local_diff) {
+        /*
+         * The server's side of the narrow sync: unchanged (as many messages as
+         * rows), or every change named and agreeing with the status.
+         */
+        struct uidvec also = UIDVEC_INIT;
+        bool can = r.rf && opened.uidvalidity == saved.remote.uidvalidity;
+        if (server_same) /* still so when the SELECT came (as sync_list_remote checks) */
+            can = can && opened.exists == rows.n &&
+                  opened.highestmodseq == saved.remote.highestmodseq;
+        else
+            can = can && have_pre && sync_narrow_server(&pre, &rows, rows.n, opened.exists, &also);
+        if (can && !r.lf) {
+            diff_base = sync_narrow_base(&rows);
+            if (!j->local->ops->open_folder_diff(j->local, j->local_name, !j->plan.local_readonly,
+                                                 diff_base, rows.n, &also, &r.lf, &missing, &twice,
+                                                 e)) {
+                uidvec_free(&also);
+                goto out;
+            }
+            can = !twice;
+        }
+        if (can) {
+            emit_list(j, j->local, j->local_name, false, 0);
+            if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e)) {
+                uidvec_free(&also);
+                goto out;
+            }
+            local_listed_diff = true;
+            size_t known = 0;  /* files kept whose UID the status has */
+            size_t differ = 0; /* files not as the status records them */
+            for (size_t i = 0; i < ll.n; i++) {
+                const struct status_row *row =
+                    ll.v[i].uid ? status_rows_find(&rows, ll.v[i].uid) : NULL;
+                known += row != NULL;
+                differ += !row || row->flags != ll.v[i].flags;
+                if (ll.v[i].uid)
+                    uidvec_push(&narrow_uids, ll.v[i].uid);
+            }
+            /* The folder's message count, as a full listing says it. */
+            emit_list(j, j->local, j->local_name, true, rows.n - missing.n - known + ll.n);
+            for (size_t i = 0; i < missing.n; i++)
+                uidvec_push(&narrow_uids, missing.v[i]);
+            for (size_t i = 0; i < also.n; i++)
+                uidvec_push(&narrow_uids, also.v[i]);
+            uidvec_sort_unique(&narrow_uids);
+            log_debug(LOGC_SYNC,
+                      "folder %s: the local folder differs from the status in %zu messages "
+                      "(%zu gone), %zu changes on the server: syncing those messages only",
+                      j->remote_name, differ + missing.n, missing.n, also.n);
+            sync_narrow_remote_list(server_same ? NULL : &pre, &rows, &narrow_uids, &rl);
+            n_status = rows.n;
+            sync_narrow_keep_rows(&rows, &narrow_uids);
+            narrow = true;
+        } else if (r.lf) {
+            j->local->ops->close_folder(&r.lf);
+        }
+        uidvec_free(&also);
+        if (!can &&
+            !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
+            goto out;
     }
     if (!narrow)
         n_status = rows.n;
@@ -578,11 +642,11 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (!check_validity(&r, rows.n, ll.n, e))
             goto out;
     } else {
-        if (!local_listed) {
+        if (!local_listed && !local_listed_diff) {
             emit_list(j, j->local, j->local_name, false, 0);
             if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
                 goto out;
-            emit_list(j, j->local, j->local_name, true, ll.n);
+            emit_list(j, j->local, j->local_name, true, narrow ? n_status : ll.n);
         }
         if (!remote_absent && !check_validity(&r, rows.n, ll.n, e))
             goto out;
@@ -596,16 +660,13 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         }
         emit_list(j, j->remote, j->remote_name, false, 0);
         if (narrow) {
-            /* The changed messages are the server's messages of those UIDs. */
-            for (size_t i = 0; i < pre.changed.n; i++)
-                store_msg_list_push(&rl, &pre.changed.v[i]);
-            how = SYNC_LIST_CHANGES;
+            how = SYNC_LIST_CHANGES; /* rl: the narrow sync's, built above */
         } else if (!remote_absent &&
                    !sync_list_remote(j->remote, r.rf, &j->remote_list,
                                      windowed || !sel_same ? NULL : &saved, server_same, &rows,
                                      prefetch ? &pre : NULL, &rl, &how, e))
             goto out;
-        emit_list(j, j->remote, j->remote_name, true, rl.n);
+        emit_list(j, j->remote, j->remote_name, true, narrow ? opened.exists : rl.n);
     }
     store_msg_list_sort(&rl);
     store_msg_list_sort(&ll);
@@ -758,6 +819,8 @@ out:
     store_msg_list_free(&ll);
     store_changes_free(&pre);
     uidvec_free(&narrow_uids);
+    uidvec_free(&missing);
+    free(diff_base);
     free(sel);
     buf_release(&stamp);
     if (have_saved)

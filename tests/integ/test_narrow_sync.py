@@ -5,6 +5,10 @@ those changes alone: only their status rows are read, and the Maildir folder is
 opened knowing only their files (store op open_folder_uids), so a few server
 changes in a big folder cost no reading of every file name into memory.
 
+The same when the local folder changed: it is opened knowing only the files that
+differ from the status (store op open_folder_diff), and the sync runs over those, the
+rows no file carries any more and the server's changes (none, or named by QRESYNC).
+
 Each test checks the outcome against the server (the same as a full sync gives) and
 that the narrow path was the one taken (debug lines of -d sync,maildir)."""
 import os
@@ -78,19 +82,89 @@ def test_server_changes_sync_only_their_messages(dovecot, oimap, mailgen):
     assert rows[uids[0]][0] == ''
 
 
-def test_a_local_change_means_the_full_sync(dovecot, oimap, mailgen):
-    """The local folder changed as well (its stamp moved): no narrow sync, the local
-    folder is read in full and both changes are synced."""
+def diffed(r):
+    """{folder: (local differences, gone, server changes)} of the folders the run synced
+    over the local files that differ from the status."""
+    return {m[0]: (int(m[1]), int(m[2]), int(m[3])) for m in re.findall(
+        r'folder (\S+): the local folder differs from the status in (\d+) messages '
+        r'\((\d+) gone\), (\d+) changes on the server: syncing those messages only',
+        r.stdout + r.stderr)}
+
+
+def test_local_changes_sync_only_the_files_that_differ(dovecot, oimap, mailgen):
+    """The local folder changed (a new file, a flag renamed, a file deleted) and the
+    server did not: the folder is opened knowing only the files that differ from the
+    status, and the run ends as a full sync would."""
+    seed(dovecot, mailgen)
+    settled(oimap)
+    uids = sorted(dovecot.flags('INBOX'))
+    local = {m.uid: m for m in oimap.local()['INBOX']}
+    md.add_flags(local[uids[0]].path, 'F')
+    md.delete(local[uids[1]].path)
+    md.add_message(oimap.local_folder('INBOX'), mailgen.plain(subject='written here'))
+    r = oimap.sync('-d', 'sync,maildir')
+    out = r.stdout + r.stderr
+    assert diffed(r) == {'INBOX': (3, 1, 0)}, out
+    assert re.search(r'Maildir folder \S+INBOX: 2 messages differ from the 12 known', out), out
+    assert opened_in_full(r) == [] and narrowed(r) == {}, out
+    # The count offlineimap's UI shows is the folder's, not the files read.
+    assert re.search(r'Message list for Maildir\[INBOX\] loaded: 12 messages', out), out
+    oimap.assert_in_sync()
+    status_matches_server(oimap, dovecot)
+    server = dovecot.flags('INBOX')
+    assert len(server) == N and uids[1] not in server and '\\Flagged' in server[uids[0]]
+
+
+def test_changes_on_both_sides(dovecot, oimap, mailgen):
+    """Local changes and server changes (QRESYNC) in the same run: the sync runs over
+    both sets of UIDs."""
     seed(dovecot, mailgen)
     settled(oimap)
     uids = sorted(dovecot.flags('INBOX'))
     dovecot.set_flags('INBOX', uids[0], '\\Flagged')
+    dovecot.expunge('INBOX', uids[6])
+    local = {m.uid: m for m in oimap.local()['INBOX']}
+    md.add_flags(local[uids[3]].path, 'R')
     md.add_message(oimap.local_folder('INBOX'), mailgen.plain(subject='written here'))
     r = oimap.sync('-d', 'sync,maildir')
-    assert narrowed(r) == {}, r.stdout + r.stderr
-    assert len(opened_in_full(r)) == 1, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert diffed(r) == {'INBOX': (2, 0, 2)}, out
+    assert opened_in_full(r) == [], out
     oimap.assert_in_sync()
+    status_matches_server(oimap, dovecot)
+    server = dovecot.flags('INBOX')
+    assert len(server) == N and uids[6] not in server
+    assert '\\Flagged' in server[uids[0]] and '\\Answered' in server[uids[3]]
+
+
+def test_a_uid_on_two_files_means_the_full_sync(dovecot, oimap, mailgen):
+    """A copy of a message's file (same U=) cannot be told apart by the diff: the
+    folder is opened in full, and the copy is uploaded as a new message."""
+    seed(dovecot, mailgen)
+    settled(oimap)
+    m = sorted(oimap.local()['INBOX'], key=lambda m: m.uid)[2]
+    dup = m.path.with_name('1700000000.copy.host' + m.name[m.name.index(','):])
+    dup.write_bytes(m.path.read_bytes())
+    r = oimap.sync('-d', 'sync,maildir')
+    out = r.stdout + r.stderr
+    assert diffed(r) == {} and len(opened_in_full(r)) == 1, out
     assert len(dovecot.flags('INBOX')) == N + 1
+    assert len(oimap.local()['INBOX']) == N + 1
+    assert len(oimap.status_rows('INBOX')) == N + 1
+
+
+def test_local_deletions_are_guarded_against_every_row(dovecot, oimap, mailgen):
+    """12 of 40 files deleted locally (30%) reach the server: the guard counts every
+    status row, not the rows the narrow sync read (12, which would be 100%)."""
+    seed(dovecot, mailgen, 40)
+    settled(oimap)
+    local = sorted(oimap.local()['INBOX'], key=lambda m: m.uid)
+    for m in local[:12]:
+        md.delete(m.path)
+    r = oimap.sync('-d', 'sync,maildir')
+    assert diffed(r) == {'INBOX': (12, 12, 0)}, r.stdout + r.stderr
+    assert len(dovecot.flags('INBOX')) == 28
+    oimap.assert_in_sync()
 
 
 def test_the_deletion_guard_counts_every_status_row(dovecot, oimap, mailgen):
@@ -118,9 +192,9 @@ def test_the_deletion_guard_counts_every_status_row(dovecot, oimap, mailgen):
     assert len(oimap.status_rows('INBOX')) == 28
 
 
-def test_a_new_file_of_a_listed_uid_is_not_missed(dovecot, oimap, mailgen):
-    """A message whose file moved from new/ to cur/ with a flag (a mail reader) moves
-    the stamp: the run is a full one and keeps the reader's flag."""
+def test_a_readers_rename_is_synced_with_the_servers_change(dovecot, oimap, mailgen):
+    """A mail reader's flag (a rename in cur/) moves the stamp; with a server change in
+    the same folder both are synced, over those two UIDs."""
     seed(dovecot, mailgen)
     settled(oimap)
     folder = oimap.local_folder('INBOX')
@@ -131,7 +205,7 @@ def test_a_new_file_of_a_listed_uid_is_not_missed(dovecot, oimap, mailgen):
     base, fl = name.split(':2,')
     os.rename(cur / name, cur / f'{base}:2,{"".join(sorted(fl + "F"))}')
     r = oimap.sync('-d', 'sync,maildir')
-    assert narrowed(r) == {}, r.stdout + r.stderr
+    assert diffed(r) == {'INBOX': (1, 0, 1)}, r.stdout + r.stderr
     oimap.assert_in_sync()
     server = dovecot.flags('INBOX')
     assert '\\Flagged' in server[uids[5]] and '\\Answered' in server[uids[1]]

@@ -43,7 +43,7 @@ struct wd_entry {
 
 struct maildir_watcher {
     pthread_mutex_t lock;
-    int fd; /* -1: none (not Linux, or inotify refused) */
+    int fd;             /* -1: none (not Linux, or inotify refused) */
     struct wd_entry *v; /* the live watches' descriptors, sorted by wd */
     size_t n, cap;
     size_t nlive; /* watches */
@@ -59,8 +59,10 @@ static struct maildir_watcher *watcher_get(struct maildir_store *st)
         pthread_mutex_init(&w->lock, NULL);
         w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (w->fd < 0)
-            log_debug(LOGC_MAILDIR, "no inotify instance (%s): folders written by a sync are "
-                                    "read again by the next one", strerror(errno));
+            log_debug(LOGC_MAILDIR,
+                      "no inotify instance (%s): folders written by a sync are "
+                      "read again by the next one",
+                      strerror(errno));
         st->watcher = w;
     }
     struct maildir_watcher *w = st->watcher;
@@ -228,10 +230,10 @@ void maildir_watch_begin(struct store_folder *f)
          * IN_MASK_CREATE: a directory already watched (the same folder open
          * twice) fails rather than sharing a descriptor between two watches.
          */
-        w->wd[s] = inotify_add_watch(mw->fd, path,
-                                     IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-                                         IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
-                                         IN_MASK_CREATE);
+        w->wd[s] =
+            inotify_add_watch(mw->fd, path,
+                              IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF |
+                                  IN_MOVE_SELF | IN_ONLYDIR | IN_MASK_CREATE);
         free(path);
         ok = w->wd[s] >= 0;
     }
@@ -250,8 +252,7 @@ void maildir_watch_begin(struct store_folder *f)
         watch_free(w);
 }
 
-static void expect_op(struct store_folder *f, uint32_t mask, enum maildir_sub sub,
-                      const char *name)
+static void expect_op(struct store_folder *f, uint32_t mask, enum maildir_sub sub, const char *name)
 {
     if (!f->watch || sub > MD_CUR)
         return;
@@ -363,7 +364,26 @@ void maildir_watcher_free(struct maildir_store *st)
     st->watcher = NULL;
 }
 
+bool maildir_watch_disturbed(struct store_folder *f)
+{
+    struct store_watch *w = f->watch;
+    struct maildir_watcher *mw = f->st->watcher;
+    if (!w || !mw)
+        return false;
+    pthread_mutex_lock(&mw->lock);
+    drain(mw);
+    bool t = w->tainted;
+    pthread_mutex_unlock(&mw->lock);
+    return t;
+}
+
 #else /* no inotify: no watch, and folders written by a sync are read again */
+
+bool maildir_watch_disturbed(struct store_folder *f)
+{
+    (void)f;
+    return false;
+}
 
 void maildir_watch_begin(struct store_folder *f)
 {

@@ -37,6 +37,11 @@ int maildir_watch_rename(struct store_folder *f, enum maildir_sub from_sub, cons
 int maildir_watch_unlink(struct store_folder *f, enum maildir_sub sub, const char *name);
 /* Something changed the folder that the watch cannot account for. */
 void maildir_watch_taint(struct store_folder *f);
+/*
+ * Another program changed f since its watch began (read now); false without
+ * a watch.
+ */
+bool maildir_watch_disturbed(struct store_folder *f);
 /* At close: a watch not taken is dropped. */
 void maildir_watch_close(struct store_folder *f);
 /* The store's instance, at the store's end. */

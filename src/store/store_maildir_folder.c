@@ -5,6 +5,7 @@
 #include "store/maildir_priv.h"
 #include "store/maildir_watch.h"
 
+#include "base/crashpoint.h"
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/prof.h"
@@ -248,7 +249,10 @@ static bool scan(struct store_folder *f, struct scan_filter *flt, struct err *e)
 {
     struct prof_mark pm;
     prof_begin(&pm);
-    if (!scan_sub(f, MD_NEW, flt, e) || !scan_sub(f, MD_CUR, flt, e))
+    if (!scan_sub(f, MD_NEW, flt, e))
+        return false;
+    crashpoint("maildir-new-read"); /* the tests' pause: a change between new/ and cur/ */
+    if (!scan_sub(f, MD_CUR, flt, e))
         return false;
     prof_end(&pm, "maildir", "scan folder", 0);
     for (size_t i = 0; i < f->n; i++) {
@@ -269,6 +273,25 @@ static void compute_fmd5(struct store_folder *f)
         v = "";
     maildir_name_fmd5(v, f->fmd5);
     free(visible);
+}
+
+/* Tries at reading a folder that another program keeps changing. */
+#define SCAN_ATTEMPTS 3
+
+/* Back to before the scan, for reading the folder again. */
+static void folder_forget_all(struct store_folder *f, struct scan_filter *flt)
+{
+    arena_free(&f->names);
+    arena_init(&f->names, flt ? 4096 : 64 * 1024);
+    maildir_uidmap_free(&f->map);
+    memset(&f->map, 0, sizeof(f->map));
+    free(f->v);
+    f->v = NULL;
+    f->n = f->cap = f->alive = 0;
+    if (flt && flt->seen) {
+        memset(flt->seen, 0, flt->nbase);
+        flt->twice = false;
+    }
 }
 
 static void folder_free(struct store_folder *f)
@@ -359,12 +382,28 @@ static bool open_folder(struct store *s, const char *name, bool for_write, struc
         }
     }
     compute_fmd5(f);
-    /* Before the scan: a change the scan might miss must show as an event. */
-    if (for_write)
-        maildir_watch_begin(f);
-    if (!scan(f, flt, e)) {
-        folder_free(f);
-        return false;
+    /*
+     * A file renamed while its directory is read may be seen twice, or not
+     * at all (readdir's order is the directory's hash order), and a file not
+     * seen reads as deleted.  The watch begins before the scan, so a change
+     * another program made meanwhile (a mail reader setting a flag, a
+     * delivery) shows as an event: the folder is then read again, a few
+     * times at most; past that, the next run finds the change by the
+     * folder's stamp, as any change made during the sync.
+     */
+    for (int attempt = 1;; attempt++) {
+        if (for_write)
+            maildir_watch_begin(f);
+        if (!scan(f, flt, e)) {
+            folder_free(f);
+            return false;
+        }
+        if (attempt == SCAN_ATTEMPTS || !maildir_watch_disturbed(f))
+            break;
+        log_debug(LOGC_MAILDIR, "Maildir folder %s changed while it was read; reading it again",
+                  f->path);
+        maildir_watch_close(f);
+        folder_forget_all(f, flt);
     }
     f->info.readonly = false;
     for (int i = 0; i < 3; i++)

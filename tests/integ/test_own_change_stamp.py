@@ -10,13 +10,11 @@ watch allows it), and for the negative cases changes the local folder meanwhile.
 """
 import os
 import re
-import subprocess
-import time
 
 import pytest
 
 from harness import maildir as md
-from harness.runner import check_sanitizers, timeout_scale
+from harness.pause import paused_run
 
 N = 8
 
@@ -33,34 +31,11 @@ def skipped_by_list(r):
 
 
 def sync_paused_once(oimap, meanwhile=None):
-    """A first sync paused at the end of the INBOX sync; `meanwhile(oimap)` runs
-    while it waits, then it goes on to the end."""
-    oimap.write_config()
-    pause = oimap.workdir / 'paused'
-    env = dict(os.environ, HOME=str(oimap.workdir), LC_ALL='C.UTF-8',
-               OIMAP_CRASHPOINT='folder-synced:1', OIMAP_CRASHPOINT_ACTION=f'pause:{pause}')
-    p = subprocess.Popen([str(oimap.binary), '-c', str(oimap.config), '-o', '-u', 'basic',
-                          '-d', 'sync,maildir'], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
-    try:
-        deadline = time.monotonic() + 60 * timeout_scale()
-        while not pause.exists() and p.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert pause.exists(), 'the run never reached folder-synced'
-        if meanwhile:
-            meanwhile(oimap)
-        # Past the window in which a directory or file time is not trusted (50 ms).
-        time.sleep(0.3)
-        pause.unlink()
-        out, err = p.communicate(timeout=60 * timeout_scale())
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
-    check_sanitizers(r)
-    assert r.returncode == 0, out + err
-    return r
+    """A sync paused at the end of the INBOX sync; `meanwhile(oimap)` runs while it
+    waits, then, past the window in which a directory or file time is not trusted
+    (50 ms), it goes on to the end."""
+    return paused_run(oimap, 'folder-synced', (lambda: meanwhile(oimap)) if meanwhile else None,
+                      settle=0.3)
 
 
 def test_a_folder_written_by_the_sync_is_skipped_next_time(dovecot, oimap, mailgen):

@@ -306,9 +306,9 @@ int status_db_upgraded_from(const struct status_db *db)
 
 /* ---- rows ---- */
 
-/* The row st stands on (id, flags, mtime, labels), into rows. */
-static bool push_row(struct status_db *db, sqlite3_stmt *st, struct status_rows *rows,
-                     struct err *e)
+/* The id and flags of the row st stands on (columns 0 and 1); false for an id no UID can be. */
+static bool row_uid_flags(struct status_db *db, sqlite3_stmt *st, uint32_t *uid_r,
+                          flagset_t *flags_r, struct err *e)
 {
     sqlite3_int64 id = sqlite3_column_int64(st, 0);
     if (id < 1 || id > UINT32_MAX) {
@@ -320,12 +320,23 @@ static bool push_row(struct status_db *db, sqlite3_stmt *st, struct status_rows 
     }
     const unsigned char *flags = sqlite3_column_text(st, 1);
     int flags_len = sqlite3_column_bytes(st, 1);
+    *uid_r = (uint32_t)id;
+    *flags_r = flags ? flags_from_letters((const char *)flags, (size_t)flags_len) : 0;
+    return true;
+}
+
+/* The row st stands on (id, flags, mtime, labels), into rows. */
+static bool push_row(struct status_db *db, sqlite3_stmt *st, struct status_rows *rows,
+                     struct err *e)
+{
+    uint32_t uid;
+    flagset_t flags;
+    if (!row_uid_flags(db, st, &uid, &flags, e))
+        return false;
     /* NULL mtime or labels: offlineimap's issue #103; read as none. */
     sqlite3_int64 mtime = sqlite3_column_int64(st, 2);
     const char *labels = (const char *)sqlite3_column_text(st, 3);
-    status_rows_push(rows, (uint32_t)id,
-                     flags ? flags_from_letters((const char *)flags, (size_t)flags_len) : 0, mtime,
-                     labels);
+    status_rows_push(rows, uid, flags, mtime, labels);
     return true;
 }
 
@@ -370,6 +381,30 @@ bool status_db_load(struct status_db *db, struct status_rows *rows, struct err *
     }
     status_rows_sort(rows); /* already in order: this only checks */
     return true;
+}
+
+bool status_db_each_flags(struct status_db *db, status_flags_fn *fn, void *ctx, struct err *e)
+{
+    sqlite3_stmt *st = prepare_read(db, "SELECT id,flags FROM status ORDER BY id", e);
+    if (!st)
+        return false;
+    int rc;
+    bool ok = true;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint32_t uid;
+        flagset_t flags;
+        if (!row_uid_flags(db, st, &uid, &flags, e)) {
+            ok = false;
+            break;
+        }
+        fn(ctx, uid, flags);
+    }
+    if (ok && rc != SQLITE_DONE) {
+        sdb_error(db, e, rc, "read the status rows");
+        ok = false;
+    }
+    sqlite3_finalize(st);
+    return ok;
 }
 
 bool status_db_load_some(struct status_db *db, const uint32_t *uids, size_t n,

@@ -83,6 +83,13 @@ bool status_db_load(struct status_db *db, struct status_rows *rows, struct err *
 bool status_db_load_some(struct status_db *db, const uint32_t *uids, size_t n,
                          struct status_rows *rows, size_t *total_r, struct err *e);
 
+/*
+ * Each row's uid and flags to fn, in uid order; no time or labels read (a
+ * large status compared with a folder without holding every row).
+ */
+typedef void status_flags_fn(void *ctx, uint32_t uid, flagset_t flags);
+bool status_db_each_flags(struct status_db *db, status_flags_fn *fn, void *ctx, struct err *e);
+
 /* Group writes into one durable commit; transactions do not nest. */
 bool status_db_begin(struct status_db *db, struct err *e);
 bool status_db_commit(struct status_db *db, struct err *e);

@@ -20,6 +20,23 @@ static const char *const SQL_STATUS =
     "CREATE TABLE status (id INTEGER PRIMARY KEY, flags VARCHAR(50), mtime INTEGER, labels "
     "VARCHAR(256))";
 
+/* What status_db_each_flags gave (up to 8 rows). */
+struct seen_flags {
+    uint32_t uid[8];
+    flagset_t flags[8];
+    size_t n;
+};
+
+static void collect_flags(void *ctx, uint32_t uid, flagset_t flags)
+{
+    struct seen_flags *sf = ctx;
+    if (sf->n < 8) {
+        sf->uid[sf->n] = uid;
+        sf->flags[sf->n] = flags;
+    }
+    sf->n++;
+}
+
 static char *tpath(const char *name)
 {
     return fs_join(test_tmpdir(), name);
@@ -298,12 +315,21 @@ static void test_db_rows(void)
     test_assert_inteq(rows.n, 2);
     check_row(&rows, 5, "", 0, NULL);
     check_row(&rows, 6, "S", 3, NULL);
+    struct seen_flags sf = {0};
+    test_assert(status_db_each_flags(db, collect_flags, &sf, &e));
+    test_assert_inteq(sf.n, 2);
+    test_assert(sf.uid[0] == 5 && sf.flags[0] == 0 && sf.uid[1] == 6 && sf.flags[1] == FLAG_SEEN);
     status_db_close(&db);
     raw_exec(other, "INSERT INTO status VALUES (-3, 'S', 0, '')");
     test_assert(status_db_open(other, &db, &e));
     test_assert(!status_db_load(db, &rows, &e));
     test_assert(e.scope == ERR_FOLDER && strstr(e.msg, "-3") && strstr(e.msg, other));
     test_assert_inteq(rows.n, 0);
+    err_clear(&e);
+    sf.n = 0;
+    test_assert(!status_db_each_flags(db, collect_flags, &sf, &e));
+    test_assert(e.scope == ERR_FOLDER && strstr(e.msg, "-3") && strstr(e.msg, other));
+    test_assert_inteq(sf.n, 0); /* -3 sorts first */
     err_clear(&e);
     status_db_close(&db);
     free(other);

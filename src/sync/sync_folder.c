@@ -248,6 +248,15 @@ static void emit_list(const struct sync_folder_job *j, struct store *s, const ch
     log_emit(&ev);
 }
 
+/* The local diff given up: its folder closed, every status row read for the full sync. */
+static bool diff_abandon(struct run *r, struct status_rows *rows, bool *local_diff, struct err *e)
+{
+    *local_diff = false;
+    if (r->lf)
+        r->j->local->ops->close_folder(&r->lf);
+    return status_db_load(r->db, rows, e);
+}
+
 bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *stats,
                      struct err *e)
 {
@@ -391,25 +400,29 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                       !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent &&
                       j->local->ops->open_folder_diff && saved.have_remote &&
                       saved.remote.highestmodseq != 0 && (server_same || prefetch);
-    if (!remote_first && !status_db_load(r.db, &rows, e))
+    /* The local diff reads each row's UID and flags only (nbase of them). */
+    size_t nbase = 0;
+    if (local_diff) {
+        bool ordered = false;
+        if (!sync_narrow_load_base(r.db, &diff_base, &nbase, &ordered, e))
+            goto out;
+        if (!ordered || nbase == 0) /* a new or emptied status: the full sync */
+            local_diff = false;
+    }
+    if (!remote_first && !local_diff && !status_db_load(r.db, &rows, e))
         goto out;
-    if (local_diff && rows.n == 0)
-        local_diff = false; /* a new or emptied status: the full sync */
     bool as_status = false; /* server unchanged, local folder as in the status */
     if (local_diff && server_same) {
-        diff_base = sync_narrow_base(&rows);
         if (!j->local->ops->open_folder_diff(j->local, j->local_name, !j->plan.local_readonly,
-                                             diff_base, rows.n, NULL, &r.lf, &missing, &twice, e))
+                                             diff_base, nbase, NULL, &r.lf, &missing, &twice, e))
             goto out;
         as_status = !twice && missing.n == 0 && j->local->ops->folder_info(r.lf)->exists == 0;
         if (as_status) {
             emit_list(j, j->local, j->local_name, false, 0);
-            emit_list(j, j->local, j->local_name, true, rows.n);
+            emit_list(j, j->local, j->local_name, true, nbase);
         }
-        if (twice) {
-            local_diff = false;
-            j->local->ops->close_folder(&r.lf);
-        }
+        if (twice && !diff_abandon(&r, &rows, &local_diff, e))
+            goto out;
     }
     if (!local_absent && !remote_first && !r.lf && !local_diff &&
         !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
@@ -497,9 +510,12 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             skipped = true;
             goto out;
         }
-        narrow = some && j->local->ops->open_folder_uids &&
-                 opened.uidvalidity == saved.remote.uidvalidity &&
-                 sync_narrow_server(&pre, &rows, total, opened.exists, &narrow_uids);
+        if (some && j->local->ops->open_folder_uids &&
+            opened.uidvalidity == saved.remote.uidvalidity) {
+            struct store_uidflags *known = sync_narrow_base(&rows);
+            narrow = sync_narrow_server(&pre, known, rows.n, total, opened.exists, &narrow_uids);
+            free(known);
+        }
         if (narrow) {
             sync_narrow_remote_list(&pre, &rows, &narrow_uids, &rl);
             log_debug(LOGC_SYNC,
@@ -527,14 +543,14 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         struct uidvec also = UIDVEC_INIT;
         bool can = r.rf && opened.uidvalidity == saved.remote.uidvalidity;
         if (server_same) /* still so when the SELECT came (as sync_list_remote checks) */
-            can = can && opened.exists == rows.n &&
-                  opened.highestmodseq == saved.remote.highestmodseq;
+            can =
+                can && opened.exists == nbase && opened.highestmodseq == saved.remote.highestmodseq;
         else
-            can = can && have_pre && sync_narrow_server(&pre, &rows, rows.n, opened.exists, &also);
+            can = can && have_pre &&
+                  sync_narrow_server(&pre, diff_base, nbase, nbase, opened.exists, &also);
         if (can && !r.lf) {
-            diff_base = sync_narrow_base(&rows);
             if (!j->local->ops->open_folder_diff(j->local, j->local_name, !j->plan.local_readonly,
-                                                 diff_base, rows.n, &also, &r.lf, &missing, &twice,
+                                                 diff_base, nbase, &also, &r.lf, &missing, &twice,
                                                  e)) {
                 uidvec_free(&also);
                 goto out;
@@ -551,15 +567,15 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             size_t known = 0;  /* files kept whose UID the status has */
             size_t differ = 0; /* files not as the status records them */
             for (size_t i = 0; i < ll.n; i++) {
-                const struct status_row *row =
-                    ll.v[i].uid ? status_rows_find(&rows, ll.v[i].uid) : NULL;
+                const struct store_uidflags *row =
+                    ll.v[i].uid ? sync_narrow_find(diff_base, nbase, ll.v[i].uid) : NULL;
                 known += row != NULL;
                 differ += !row || row->flags != ll.v[i].flags;
                 if (ll.v[i].uid)
                     uidvec_push(&narrow_uids, ll.v[i].uid);
             }
             /* The folder's message count, as a full listing says it. */
-            emit_list(j, j->local, j->local_name, true, rows.n - missing.n - known + ll.n);
+            emit_list(j, j->local, j->local_name, true, nbase - missing.n - known + ll.n);
             for (size_t i = 0; i < missing.n; i++)
                 uidvec_push(&narrow_uids, missing.v[i]);
             for (size_t i = 0; i < also.n; i++)
@@ -569,16 +585,28 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                       "folder %s: the local folder differs from the status in %zu messages "
                       "(%zu gone), %zu changes on the server: syncing those messages only",
                       j->remote_name, differ + missing.n, missing.n, also.n);
+            /* The rows of those UIDs; the account's lock keeps the rest as read. */
+            size_t total = 0;
+            if (!status_db_load_some(r.db, narrow_uids.v, narrow_uids.n, &rows, &total, e)) {
+                uidvec_free(&also);
+                goto out;
+            }
+            if (total != nbase) {
+                err_set(e, ERR_FOLDER, ERRK_GENERIC,
+                        "The status database %s changed while this run read it (%zu rows, then "
+                        "%zu); is another program using it?",
+                        j->status_path, nbase, total);
+                uidvec_free(&also);
+                goto out;
+            }
             sync_narrow_remote_list(server_same ? NULL : &pre, &rows, &narrow_uids, &rl);
-            n_status = rows.n;
-            sync_narrow_keep_rows(&rows, &narrow_uids);
+            n_status = nbase;
             narrow = true;
-        } else if (r.lf) {
-            j->local->ops->close_folder(&r.lf);
         }
         uidvec_free(&also);
-        if (!can &&
-            !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly, &r.lf, e))
+        if (!can && (!diff_abandon(&r, &rows, &local_diff, e) ||
+                     !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly,
+                                                 &r.lf, e)))
             goto out;
     }
     if (!narrow)

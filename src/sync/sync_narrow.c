@@ -4,17 +4,33 @@
 
 #include <stdlib.h>
 
-bool sync_narrow_server(const struct store_changes *ch, const struct status_rows *rows,
-                        size_t total, uint32_t exists, struct uidvec *want)
+const struct store_uidflags *sync_narrow_find(const struct store_uidflags *v, size_t n,
+                                              uint32_t uid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].uid == uid)
+            return &v[mid];
+        if (v[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+bool sync_narrow_server(const struct store_changes *ch, const struct store_uidflags *known,
+                        size_t nknown, size_t total, uint32_t exists, struct uidvec *want)
 {
     if (!ch->have_vanished || ch->have_all || total == 0)
         return false;
     size_t gone = 0, added = 0;
     for (size_t i = 0; i < ch->changed.n; i++)
-        if (!status_rows_find(rows, ch->changed.v[i].uid))
+        if (!sync_narrow_find(known, nknown, ch->changed.v[i].uid))
             added++;
     for (size_t i = 0; i < ch->vanished.n; i++)
-        if (status_rows_find(rows, ch->vanished.v[i]))
+        if (sync_narrow_find(known, nknown, ch->vanished.v[i]))
             gone++;
     if (gone > total || total - gone + added != exists)
         return false;
@@ -55,22 +71,44 @@ void sync_narrow_remote_list(const struct store_changes *ch, const struct status
     store_msg_list_free(&changed);
 }
 
-void sync_narrow_keep_rows(struct status_rows *rows, const struct uidvec *uids)
-{
-    size_t keep = 0;
-    for (size_t i = 0; i < rows->n; i++) {
-        if (uidvec_contains_sorted(uids, rows->v[i].uid))
-            rows->v[keep++] = rows->v[i];
-        else
-            free(rows->v[i].labels);
-    }
-    rows->n = keep;
-}
-
 struct store_uidflags *sync_narrow_base(const struct status_rows *rows)
 {
     struct store_uidflags *b = xcalloc(rows->n ? rows->n : 1, sizeof(*b));
     for (size_t i = 0; i < rows->n; i++)
         b[i] = (struct store_uidflags){rows->v[i].uid, rows->v[i].flags};
     return b;
+}
+
+struct base_load {
+    struct store_uidflags *v;
+    size_t n, cap;
+    bool ordered;
+};
+
+static void base_add(void *ctx, uint32_t uid, flagset_t flags)
+{
+    struct base_load *b = ctx;
+    if (b->n && b->v[b->n - 1].uid >= uid)
+        b->ordered = false;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 256;
+        b->v = xreallocarray(b->v, b->cap, sizeof(*b->v));
+    }
+    b->v[b->n++] = (struct store_uidflags){uid, flags};
+}
+
+bool sync_narrow_load_base(struct status_db *db, struct store_uidflags **v_r, size_t *n_r,
+                           bool *ordered_r, struct err *e)
+{
+    struct base_load b = {.ordered = true};
+    bool ok = status_db_each_flags(db, base_add, &b, e);
+    if (!ok) {
+        free(b.v);
+        b.v = NULL;
+        b.n = 0;
+    }
+    *v_r = b.v;
+    *n_r = b.n;
+    *ordered_r = b.ordered;
+    return ok;
 }

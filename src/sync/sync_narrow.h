@@ -10,6 +10,7 @@
 #ifndef SYNC_SYNC_NARROW_H
 #define SYNC_SYNC_NARROW_H
 
+#include "status/status_db.h"
 #include "status/status_rows.h"
 #include "store/store.h"
 
@@ -18,13 +19,17 @@
 
 /*
  * The server's changes since the saved HIGHESTMODSEQ are all named (QRESYNC)
- * and agree with the status: total rows (rows may hold only those of the
- * changed and expunged UIDs), less the expunged ones, plus the new ones, is
- * the server's message count.  want gets the changed and expunged UIDs
- * (sorted); false when a UID is both.
+ * and agree with the status: total rows (known, sorted by UID, may hold only
+ * those of the changed and expunged UIDs), less the expunged ones, plus the
+ * new ones, is the server's message count.  want gets the changed and
+ * expunged UIDs (sorted); false when a UID is both.
  */
-bool sync_narrow_server(const struct store_changes *ch, const struct status_rows *rows,
-                        size_t total, uint32_t exists, struct uidvec *want);
+bool sync_narrow_server(const struct store_changes *ch, const struct store_uidflags *known,
+                        size_t nknown, size_t total, uint32_t exists, struct uidvec *want);
+
+/* Binary search in a base (sorted by UID); NULL if absent. */
+const struct store_uidflags *sync_narrow_find(const struct store_uidflags *v, size_t n,
+                                              uint32_t uid);
 
 /*
  * The server's messages among uids (sorted): those of ch (NULL when the
@@ -33,10 +38,15 @@ bool sync_narrow_server(const struct store_changes *ch, const struct status_rows
 void sync_narrow_remote_list(const struct store_changes *ch, const struct status_rows *rows,
                              const struct uidvec *uids, struct store_msg_list *out);
 
-/* Keep only the rows of uids (sorted). */
-void sync_narrow_keep_rows(struct status_rows *rows, const struct uidvec *uids);
-
 /* The status rows as a base for store_ops.open_folder_diff (sorted by UID). */
 struct store_uidflags *sync_narrow_base(const struct status_rows *rows);
+
+/*
+ * Every status row's UID and flags into *v_r (xmalloc'd), without the rest
+ * of each row.  *ordered_r false: the UIDs are not strictly increasing (the
+ * full sync then reads the rows and says what is wrong).
+ */
+bool sync_narrow_load_base(struct status_db *db, struct store_uidflags **v_r, size_t *n_r,
+                           bool *ordered_r, struct err *e);
 
 #endif

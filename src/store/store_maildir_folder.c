@@ -278,6 +278,43 @@ static void compute_fmd5(struct store_folder *f)
 /* Tries at reading a folder that another program keeps changing. */
 #define SCAN_ATTEMPTS 3
 
+/* new/ and cur/ as the scan began: without a watch, a change shows in these. */
+struct dirs_ident {
+    struct timespec mtime[2];
+    off_t size[2];
+    bool ok;
+};
+
+static void dirs_ident(struct store_folder *f, struct dirs_ident *d)
+{
+    d->ok = true;
+    for (int i = MD_NEW; i <= MD_CUR; i++) {
+        struct stat sb;
+        if (fstat(f->dfd[i], &sb) != 0) {
+            d->ok = false;
+            return;
+        }
+        d->mtime[i - MD_NEW] = sb.st_mtim;
+        d->size[i - MD_NEW] = sb.st_size;
+    }
+}
+
+/* Another program changed the folder since before: its watch, or its directories' times. */
+static bool changed_since(struct store_folder *f, const struct dirs_ident *before)
+{
+    if (f->watch)
+        return maildir_watch_disturbed(f);
+    struct dirs_ident now;
+    dirs_ident(f, &now);
+    if (!before->ok || !now.ok)
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (now.mtime[i].tv_sec != before->mtime[i].tv_sec ||
+            now.mtime[i].tv_nsec != before->mtime[i].tv_nsec || now.size[i] != before->size[i])
+            return true;
+    return false;
+}
+
 /* Back to before the scan, for reading the folder again. */
 static void folder_forget_all(struct store_folder *f, struct scan_filter *flt)
 {
@@ -387,18 +424,21 @@ static bool open_folder(struct store *s, const char *name, bool for_write, struc
      * at all (readdir's order is the directory's hash order), and a file not
      * seen reads as deleted.  The watch begins before the scan, so a change
      * another program made meanwhile (a mail reader setting a flag, a
-     * delivery) shows as an event: the folder is then read again, a few
+     * delivery) shows as an event (without a watch, in the directories'
+     * times and sizes): the folder is then read again, a few
      * times at most; past that, the next run finds the change by the
      * folder's stamp, as any change made during the sync.
      */
     for (int attempt = 1;; attempt++) {
         if (for_write)
             maildir_watch_begin(f);
+        struct dirs_ident before;
+        dirs_ident(f, &before);
         if (!scan(f, flt, e)) {
             folder_free(f);
             return false;
         }
-        if (attempt == SCAN_ATTEMPTS || !maildir_watch_disturbed(f))
+        if (attempt == SCAN_ATTEMPTS || !changed_since(f, &before))
             break;
         log_debug(LOGC_MAILDIR, "Maildir folder %s changed while it was read; reading it again",
                   f->path);

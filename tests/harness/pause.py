@@ -12,12 +12,12 @@ from .runner import check_sanitizers, timeout_scale
 
 
 def paused_run(oimap, point: str, meanwhile: Callable[[], None] | None = None, *,
-               debug: str = 'sync,maildir', settle: float = 0.0
+               debug: str = 'sync,maildir', settle: float = 0.0, config: dict | None = None
                ) -> subprocess.CompletedProcess:
     """One sync (-o -u basic -d debug) paused at the first pass through `point`;
     `meanwhile()` runs there, then after `settle` seconds the run goes on to the end.
-    Asserts exit status 0."""
-    oimap.write_config()
+    `config`: keyword arguments of oimap.write_config.  Asserts exit status 0."""
+    oimap.write_config(**(config or {}))
     pause = oimap.workdir / 'paused'
     env = dict(os.environ, HOME=str(oimap.workdir), LC_ALL='C.UTF-8',
                OIMAP_CRASHPOINT=f'{point}:1', OIMAP_CRASHPOINT_ACTION=f'pause:{pause}')

@@ -11,8 +11,8 @@ from harness.pause import paused_run
 N = 6
 
 
-def paused_sync(oimap, meanwhile):
-    return paused_run(oimap, 'maildir-new-read', meanwhile, debug='maildir')
+def paused_sync(oimap, meanwhile, **config):
+    return paused_run(oimap, 'maildir-new-read', meanwhile, debug='maildir', config=config)
 
 
 def test_a_flag_set_during_the_scan_is_not_taken_for_a_deletion(dovecot, oimap, mailgen):
@@ -38,3 +38,20 @@ def test_an_unchanged_folder_is_read_once(dovecot, oimap, mailgen):
     r = paused_sync(oimap, lambda: None)
     assert 'reading it again' not in r.stdout + r.stderr
     oimap.assert_in_sync()
+
+
+def test_a_read_only_local_folder_is_read_again_too(dovecot, oimap, mailgen):
+    """A local repository with readonly has no watch (nothing of ours to tell apart):
+    the directories' times and sizes show the change instead."""
+    for k in range(N):
+        dovecot.append('INBOX', mailgen.plain(subject=f'seed {k}'))
+    oimap.sync()
+    uid = sorted(dovecot.flags('INBOX'))[3]
+    target = next(m for m in oimap.local()['INBOX'] if m.uid == uid)
+    r = paused_sync(oimap, lambda: md.add_flags(target.path, 'F'),
+                    local_opts={'readonly': True})
+    out = r.stdout + r.stderr
+    assert 'changed while it was read; reading it again' in out, out
+    assert 'Deleting' not in out, out
+    assert '\\Flagged' in dovecot.flags('INBOX')[uid]
+    assert len(dovecot.flags('INBOX')) == N

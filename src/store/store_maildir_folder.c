@@ -287,6 +287,7 @@ struct dirs_ident {
 
 static void dirs_ident(struct store_folder *f, struct dirs_ident *d)
 {
+    memset(d, 0, sizeof(*d));
     d->ok = true;
     for (int i = MD_NEW; i <= MD_CUR; i++) {
         struct stat sb;
@@ -304,7 +305,7 @@ static bool changed_since(struct store_folder *f, const struct dirs_ident *befor
 {
     if (f->watch)
         return maildir_watch_disturbed(f);
-    struct dirs_ident now;
+    struct dirs_ident now = {0};
     dirs_ident(f, &now);
     if (!before->ok || !now.ok)
         return false;
@@ -432,7 +433,7 @@ static bool open_folder(struct store *s, const char *name, bool for_write, struc
     for (int attempt = 1;; attempt++) {
         if (for_write)
             maildir_watch_begin(f);
-        struct dirs_ident before;
+        struct dirs_ident before = {0};
         dirs_ident(f, &before);
         if (!scan(f, flt, e)) {
             folder_free(f);

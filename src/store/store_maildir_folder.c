@@ -316,11 +316,17 @@ static bool changed_since(struct store_folder *f, const struct dirs_ident *befor
     return false;
 }
 
+/* The names arena's chunk: a filtered scan keeps few names. */
+static size_t names_chunk(const struct scan_filter *flt)
+{
+    return flt ? 4096 : 64 * 1024;
+}
+
 /* Back to before the scan, for reading the folder again. */
 static void folder_forget_all(struct store_folder *f, struct scan_filter *flt)
 {
     arena_free(&f->names);
-    arena_init(&f->names, flt ? 4096 : 64 * 1024);
+    arena_init(&f->names, names_chunk(flt));
     maildir_uidmap_free(&f->map);
     memset(&f->map, 0, sizeof(f->map));
     free(f->v);
@@ -395,7 +401,7 @@ static bool open_folder(struct store *s, const char *name, bool for_write, struc
     f->path = *canon ? fs_join(st->root, canon) : xstrdup(st->root);
     f->for_write = for_write;
     /* A few messages (only) need no 64 KB of names. */
-    arena_init(&f->names, flt ? 4096 : 64 * 1024);
+    arena_init(&f->names, names_chunk(flt));
     for (int i = 0; i < 3; i++)
         f->dfd[i] = -1;
     for (int i = 0; i < 3; i++) {

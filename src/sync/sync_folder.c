@@ -278,6 +278,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     /* The local diff (open_folder_diff): the status as its base, rows no file carries. */
     struct store_uidflags *diff_base = NULL;
     struct uidvec missing = UIDVEC_INIT;
+    struct uidvec also = UIDVEC_INIT; /* the server's changed and expunged UIDs */
     bool twice = false;
     bool want_watch = false;
     char *sel = NULL;
@@ -351,9 +352,31 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
     bool local_same = !windowed && sel_same && stamp.len && !stamp_racy &&
                       ((saved.local_stamp && !strcmp(saved.local_stamp, stamp.data)) ||
                        (j->local_hint && !strcmp(j->local_hint, stamp.data)));
-    /* Uploads a crash left unrecorded: the folder needs the full sync's recovery. */
+    /*
+     * The server moved since a clean sync that saved its HIGHESTMODSEQ: ask
+     * for the changes with the SELECT, in the same round trip.
+     */
+    bool prefetch = !remote_absent && !windowed && sel_same && !server_same &&
+                    j->remote->ops->open_folder_changes && saved.have_remote &&
+                    saved.remote.highestmodseq != 0 &&
+                    (!rs || rs->uidvalidity == saved.remote.uidvalidity);
+    /*
+     * The local folder changed (or its stamp cannot tell) while the server did
+     * not or names its changes: the local folder is opened knowing only the
+     * files that differ from the status (the local diff), and when the
+     * server's side agrees, the sync is the narrow one over those files, the
+     * rows no file carries any more and the server's changes.
+     */
+    bool local_diff = !local_same && !j->dry_run && !j->quick && !j->startdate_side &&
+                      !j->maxage_cutoff && !local_absent && !remote_absent &&
+                      j->local->ops->open_folder_diff && saved.have_remote &&
+                      saved.remote.highestmodseq != 0 && (server_same || prefetch);
+    /*
+     * Uploads a crash left unrecorded: the folder needs the full sync's
+     * recovery.  Looked up only where a shortcut would skip it.
+     */
     bool pending = false;
-    if (!j->dry_run) {
+    if ((server_same || local_same || local_diff) && !j->dry_run) {
         struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;
         pending = !status_db_state_list(r.db, SYNC_UPLOAD_KEY, &keys, &values, e) || keys.n > 0;
         strvec_free(&keys);
@@ -381,25 +404,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
      */
     bool remote_first = local_same && !server_same && !pending && !j->dry_run && !j->quick &&
                         !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent;
-    /*
-     * The server moved since a clean sync that saved its HIGHESTMODSEQ: ask
-     * for the changes with the SELECT, in the same round trip.
-     */
-    bool prefetch = !remote_absent && !windowed && sel_same && !server_same &&
-                    j->remote->ops->open_folder_changes && saved.have_remote &&
-                    saved.remote.highestmodseq != 0 &&
-                    (!rs || rs->uidvalidity == saved.remote.uidvalidity);
-    /*
-     * The local folder changed (or its stamp cannot tell) while the server did
-     * not or names its changes: the local folder is opened knowing only the
-     * files that differ from the status (the local diff), and when the
-     * server's side agrees, the sync is the narrow one over those files, the
-     * rows no file carries any more and the server's changes.
-     */
-    bool local_diff = !local_same && !remote_first && !pending && !j->dry_run && !j->quick &&
-                      !j->startdate_side && !j->maxage_cutoff && !local_absent && !remote_absent &&
-                      j->local->ops->open_folder_diff && saved.have_remote &&
-                      saved.remote.highestmodseq != 0 && (server_same || prefetch);
+    local_diff = local_diff && !pending;
     /* The local diff reads each row's UID and flags only (nbase of them). */
     size_t nbase = 0;
     if (local_diff) {
@@ -534,13 +539,11 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                 goto out;
         }
     }
-    bool local_listed_diff = false;
     if (local_diff) {
         /*
          * The server's side of the narrow sync: unchanged (as many messages as
          * rows), or every change named and agreeing with the status.
          */
-        struct uidvec also = UIDVEC_INIT;
         bool can = r.rf && opened.uidvalidity == saved.remote.uidvalidity;
         if (server_same) /* still so when the SELECT came (as sync_list_remote checks) */
             can =
@@ -551,19 +554,15 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (can && !r.lf) {
             if (!j->local->ops->open_folder_diff(j->local, j->local_name, !j->plan.local_readonly,
                                                  diff_base, nbase, &also, &r.lf, &missing, &twice,
-                                                 e)) {
-                uidvec_free(&also);
+                                                 e))
                 goto out;
-            }
             can = !twice;
         }
         if (can) {
             emit_list(j, j->local, j->local_name, false, 0);
-            if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e)) {
-                uidvec_free(&also);
+            if (!j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
                 goto out;
-            }
-            local_listed_diff = true;
+            local_listed = true;
             size_t known = 0;  /* files kept whose UID the status has */
             size_t differ = 0; /* files not as the status records them */
             for (size_t i = 0; i < ll.n; i++) {
@@ -587,23 +586,19 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
                       j->remote_name, differ + missing.n, missing.n, also.n);
             /* The rows of those UIDs; the account's lock keeps the rest as read. */
             size_t total = 0;
-            if (!status_db_load_some(r.db, narrow_uids.v, narrow_uids.n, &rows, &total, e)) {
-                uidvec_free(&also);
+            if (!status_db_load_some(r.db, narrow_uids.v, narrow_uids.n, &rows, &total, e))
                 goto out;
-            }
             if (total != nbase) {
                 err_set(e, ERR_FOLDER, ERRK_GENERIC,
                         "The status database %s changed while this run read it (%zu rows, then "
                         "%zu); is another program using it?",
                         j->status_path, nbase, total);
-                uidvec_free(&also);
                 goto out;
             }
             sync_narrow_remote_list(server_same ? NULL : &pre, &rows, &narrow_uids, &rl);
             n_status = nbase;
             narrow = true;
         }
-        uidvec_free(&also);
         if (!can && (!diff_abandon(&r, &rows, &local_diff, e) ||
                      !j->local->ops->open_folder(j->local, j->local_name, !j->plan.local_readonly,
                                                  &r.lf, e)))
@@ -670,7 +665,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
         if (!check_validity(&r, rows.n, ll.n, e))
             goto out;
     } else {
-        if (!local_listed && !local_listed_diff) {
+        if (!local_listed) {
             emit_list(j, j->local, j->local_name, false, 0);
             if (!local_absent && !j->local->ops->list_msgs(r.lf, &j->local_list, &ll, e))
                 goto out;
@@ -848,6 +843,7 @@ out:
     store_changes_free(&pre);
     uidvec_free(&narrow_uids);
     uidvec_free(&missing);
+    uidvec_free(&also);
     free(diff_base);
     free(sel);
     buf_release(&stamp);

@@ -1,6 +1,7 @@
 # Thin wrapper over Meson for the README commands.
 #   make demo    install what is needed, build, sync a throwaway Dovecot into a Maildir
-#   make check   install what is needed, build (plain, ASan+UBSan, TSan) and run every test
+#   make check   install what is needed, build (plain, ASan+UBSan, TSan) and run every test,
+#                and the unit tests and part of the integration tests under Valgrind
 # The program is left at build/offlineimap.
 
 PACKAGES = gcc make time meson ninja-build pkg-config libssl-dev openssl libsqlite3-dev \
@@ -23,8 +24,8 @@ INTEG_WORKERS ?= 3
 XDIST = $(shell [ "$(INTEG_WORKERS)" != 0 ] && /usr/bin/python3 -c 'import xdist' 2>/dev/null \
           && echo "-n $(INTEG_WORKERS)")
 
-.PHONY: all deps build demo check unit integ asan tsan install fuzz fuzz-build \
-        bench clean format crash-soak fault-soak daemon-soak
+.PHONY: all deps build demo check unit integ asan tsan valgrind valgrind-full install fuzz \
+        fuzz-build bench clean format crash-soak fault-soak daemon-soak
 
 all: build
 
@@ -76,7 +77,29 @@ tsan:
 	TSAN_OPTIONS=halt_on_error=1 OIMAP_BINARY=$(CURDIR)/build-tsan/offlineimap \
 	  OIMAP_SANITIZER=tsan $(PYTEST) -q $(XDIST) tests/integ -m threads
 
-check: deps build unit integ asan tsan
+# Valgrind's memcheck on the plain build: the unit suite less the tests whose program is a
+# Python driver (suite python-driver), then the integration tests of VALGRIND_INTEG with the
+# program run through tests/valgrind/offlineimap; tests marked novalgrind skip themselves.
+# By default the files that cover the sync engine, TLS, the login mechanisms and the
+# embedded Python (about 2 minutes); make valgrind-full runs every integration test
+# (about 20 minutes on 2 cores; reported in notes).
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+           --errors-for-leak-kinds=definite --num-callers=40 \
+           --suppressions=$(CURDIR)/tests/valgrind/memcheck.supp
+VALGRIND_INTEG ?= tests/integ/test_sync_basic.py tests/integ/test_narrow_sync.py \
+                  tests/integ/test_sync_tls.py tests/integ/test_auth_mechanisms.py \
+                  tests/integ/test_python_options.py
+valgrind: build
+	meson test -C $(BUILD) --suite unit --no-suite python-driver --print-errorlogs \
+	  --wrapper '$(VALGRIND)' --timeout-multiplier 4
+	OIMAP_BINARY=$(CURDIR)/tests/valgrind/offlineimap \
+	  OIMAP_VALGRIND_BINARY=$(CURDIR)/$(BUILD)/offlineimap OIMAP_SANITIZER=valgrind \
+	  OIMAP_TIMEOUT_SCALE=10 $(PYTEST) -q $(XDIST) $(VALGRIND_INTEG)
+
+valgrind-full:
+	$(MAKE) valgrind VALGRIND_INTEG=tests/integ
+
+check: deps build unit integ asan tsan valgrind
 	@echo "All tests passed."
 
 # Long suites, run by hand and reported in notes: every crash point and many

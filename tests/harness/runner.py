@@ -31,7 +31,8 @@ LETTER_TO_FLAG = {v: k for k, v in FLAG_TO_LETTER.items()}
 
 SANITIZER_MARKERS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
                      'WARNING: ThreadSanitizer', 'runtime error:',
-                     'ERROR: MemorySanitizer', 'SUMMARY: UndefinedBehaviorSanitizer')
+                     'ERROR: MemorySanitizer', 'SUMMARY: UndefinedBehaviorSanitizer',
+                     'VALGRIND-ERROR-BEGIN')
 
 
 def timeout_scale() -> float:

@@ -27,6 +27,17 @@ from harness.dovecot import Dovecot, make_basedir
 from harness.mailgen import MailGen
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under Valgrind (OIMAP_SANITIZER=valgrind, OIMAP_BINARY a wrapper script), skip
+    the tests marked novalgrind."""
+    if os.environ.get('OIMAP_SANITIZER') != 'valgrind':
+        return
+    skip = pytest.mark.skip(reason='novalgrind: not meaningful with the program under Valgrind')
+    for item in items:
+        if 'novalgrind' in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

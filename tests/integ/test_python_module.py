@@ -60,6 +60,7 @@ def out(r) -> str:
     return r.stdout + r.stderr
 
 
+@pytest.mark.novalgrind  # reads the program file
 def test_program_does_not_link_libpython(our_binary):
     assert not [n for n in needed(our_binary) if 'python' in n], needed(our_binary)
     module = module_of(our_binary)

@@ -5,6 +5,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from harness.runner import our_binary
 
 
@@ -31,6 +33,7 @@ def broken_sqlite_env(tmp_path):
     return env
 
 
+@pytest.mark.novalgrind  # reads the program file
 def test_the_program_is_not_linked_with_sqlite():
     libs = needed(our_binary())
     assert not any(lib.startswith('libsqlite3') for lib in libs), libs

@@ -219,6 +219,7 @@ def test_second_q_exits_at_once(oimap, dovecot, mailgen, tmux):
 
 
 @pytest.mark.threads
+@pytest.mark.novalgrind  # the dialog is awaited with timings Valgrind stretches
 def test_password_dialog_and_resize(oimap, dovecot, mailgen, tmux):
     uids = [dovecot.append('INBOX', mailgen.plain()) for _ in range(2)]
     oimap.write_config(remote_opts={'remotepass': None})

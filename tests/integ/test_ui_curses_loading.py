@@ -49,6 +49,10 @@ def mapped(trace: str) -> list[str]:
                    if 'file=' in ln and ('needed by' in ln or 'dynamically loaded by' in ln)})
 
 
+# These read the program file, or the dynamic loader's trace of the program itself.
+pytestmark = pytest.mark.novalgrind
+
+
 def test_the_program_is_not_linked_with_ncurses():
     libs = needed(our_binary())
     assert not any(lib.startswith(CURSES_LIBS) for lib in libs), libs

@@ -63,6 +63,22 @@ const struct store_msg *store_msg_list_find(const struct store_msg_list *l, uint
     return NULL;
 }
 
+const struct store_uidflags *store_uidflags_find(const struct store_uidflags *v, size_t n,
+                                                 uint32_t uid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].uid == uid)
+            return &v[mid];
+        if (v[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 void store_msg_info_release(struct store_msg_info *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

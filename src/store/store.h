@@ -92,6 +92,10 @@ struct store_uidflags {
     flagset_t flags;
 };
 
+/* Binary search by uid in v (sorted by uid); NULL if absent. */
+const struct store_uidflags *store_uidflags_find(const struct store_uidflags *v, size_t n,
+                                                 uint32_t uid);
+
 struct store_msg_list {
     struct store_msg *v;
     size_t n;

@@ -159,21 +159,6 @@ struct scan_filter {
     bool twice;                /* a base UID on two files */
 };
 
-static ssize_t base_find(const struct scan_filter *flt, uint32_t uid)
-{
-    size_t lo = 0, hi = flt->nbase;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (flt->base[mid].uid == uid)
-            return (ssize_t)mid;
-        if (flt->base[mid].uid < uid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
 static bool scan_keeps(struct scan_filter *flt, uint32_t uid, flagset_t flags)
 {
     if (!flt)
@@ -182,9 +167,10 @@ static bool scan_keeps(struct scan_filter *flt, uint32_t uid, flagset_t flags)
         return uid && uidvec_contains_sorted(flt->only, uid);
     if (!uid)
         return true;
-    ssize_t i = base_find(flt, uid);
-    if (i < 0)
+    const struct store_uidflags *b = store_uidflags_find(flt->base, flt->nbase, uid);
+    if (!b)
         return true;
+    size_t i = (size_t)(b - flt->base);
     if (flt->seen[i]) {
         flt->twice = true;
         return true;
@@ -440,7 +426,8 @@ static bool open_folder(struct store *s, const char *name, bool for_write, struc
         if (for_write)
             maildir_watch_begin(f);
         struct dirs_ident before = {0};
-        dirs_ident(f, &before);
+        if (!f->watch) /* a watch shows changes itself (changed_since) */
+            dirs_ident(f, &before);
         if (!scan(f, flt, e)) {
             folder_free(f);
             return false;

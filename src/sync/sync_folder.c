@@ -567,7 +567,7 @@ bool sync_folder_run(const struct sync_folder_job *j, struct sync_folder_stats *
             size_t differ = 0; /* files not as the status records them */
             for (size_t i = 0; i < ll.n; i++) {
                 const struct store_uidflags *row =
-                    ll.v[i].uid ? sync_narrow_find(diff_base, nbase, ll.v[i].uid) : NULL;
+                    ll.v[i].uid ? store_uidflags_find(diff_base, nbase, ll.v[i].uid) : NULL;
                 known += row != NULL;
                 differ += !row || row->flags != ll.v[i].flags;
                 if (ll.v[i].uid)

@@ -4,22 +4,6 @@
 
 #include <stdlib.h>
 
-const struct store_uidflags *sync_narrow_find(const struct store_uidflags *v, size_t n,
-                                              uint32_t uid)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].uid == uid)
-            return &v[mid];
-        if (v[mid].uid < uid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 bool sync_narrow_server(const struct store_changes *ch, const struct store_uidflags *known,
                         size_t nknown, size_t total, uint32_t exists, struct uidvec *want)
 {
@@ -27,10 +11,10 @@ bool sync_narrow_server(const struct store_changes *ch, const struct store_uidfl
         return false;
     size_t gone = 0, added = 0;
     for (size_t i = 0; i < ch->changed.n; i++)
-        if (!sync_narrow_find(known, nknown, ch->changed.v[i].uid))
+        if (!store_uidflags_find(known, nknown, ch->changed.v[i].uid))
             added++;
     for (size_t i = 0; i < ch->vanished.n; i++)
-        if (sync_narrow_find(known, nknown, ch->vanished.v[i]))
+        if (store_uidflags_find(known, nknown, ch->vanished.v[i]))
             gone++;
     if (gone > total || total - gone + added != exists)
         return false;

@@ -27,10 +27,6 @@
 bool sync_narrow_server(const struct store_changes *ch, const struct store_uidflags *known,
                         size_t nknown, size_t total, uint32_t exists, struct uidvec *want);
 
-/* Binary search in a base (sorted by UID); NULL if absent. */
-const struct store_uidflags *sync_narrow_find(const struct store_uidflags *v, size_t n,
-                                              uint32_t uid);
-
 /*
  * The server's messages among uids (sorted): those of ch (NULL when the
  * server did not change), and the others as the status rows record them.
